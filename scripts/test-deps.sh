@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs when they are missing (npm's pretest
+# step). As root it installs them; otherwise it prints the exact command and stops.
+# Each row: a command the tests run, then the Debian package that provides it.
+set -euo pipefail
+
+needs=(
+  # "command package" rows are added as tests start to need them (busybox-static,
+  # skopeo, umoci and docker-registry arrive with the store and build issues).
+)
+
+missing=()
+for row in "${needs[@]+"${needs[@]}"}"; do
+  read -r cmd pkg <<<"$row"
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "kiln's tests need: ${missing[*]}. Run as root:" >&2
+  echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,10 @@
+export {
+  KilnError,
+  UsageError,
+  DockerfileError,
+  InputError,
+  InternalError,
+  type KilnErrorOptions,
+  type Position,
+  type SourceRange,
+} from './kiln-error.ts';
