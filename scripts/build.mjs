@@ -1,7 +1,7 @@
 // Bundles the CLI into dist/ with esbuild: one entry file plus lazily imported chunks, so
 // that `kiln --version` loads neither chevrotain nor a command it does not run.
 import { build } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -17,7 +17,14 @@ await build({
   minifySyntax: true,
   sourcemap: 'linked',
   legalComments: 'none',
-  banner: { js: '#!/usr/bin/env node' },
+  // commander is CommonJS: its require() calls of node builtins need a real require.
+  banner: {
+    js: "import { createRequire as kilnCreateRequire } from 'node:module'; const require = kilnCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
   define: { KILN_VERSION: JSON.stringify(pkg.version) },
 });
+// The shebang goes on the entry alone (a banner would put it on every chunk).
+const entry = new URL('../dist/cli.js', import.meta.url);
+await writeFile(entry, `#!/usr/bin/env node\n${await readFile(entry, 'utf8')}`);
+await chmod(entry, 0o755);
