@@ -91,6 +91,17 @@ export function parseInstructionLine(text: string, escape: string, base = 0): Pa
 }
 
 function unknownInstruction(keyword: string, offset: number): LineProblem {
+  const oddSpace = /[^\x21-\x7e]/u.exec(keyword);
+  if (oddSpace !== null && oddSpace.index > 0) {
+    const code = (oddSpace[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+    return {
+      code: 'unknown-instruction',
+      message: `unknown instruction: ${JSON.stringify(keyword)}: U+${code} after ${keyword.slice(0, oddSpace.index)} does not separate the instruction from its arguments`,
+      hint: 'separate the instruction from its arguments with a space or a tab',
+      offset: offset + oddSpace.index,
+      endOffset: offset + oddSpace.index + 1,
+    };
+  }
   const suggestion = closest(keyword.toUpperCase());
   return {
     code: 'unknown-instruction',
