@@ -13,5 +13,6 @@ export {
   warningDiagnostic,
   type Diagnostic,
 } from './diagnostic.ts';
+export { checkSyntaxDirective } from './dialect.ts';
 export { parseDockerfile, type ParseOptions, type ParseResult } from './parse.ts';
 export { dumpSexp, formatText, goQuote, toDocument, type InstructionDocument, type ParseDocument } from './print.ts';
