@@ -1,5 +1,4 @@
-import { createShellLexer } from '../shell/lexer.ts';
-import { EMPTY_ENV } from '../shell/shell-env.ts';
+import { createShellLexer, EMPTY_ENV } from '../shell/index.ts';
 
 /** The instructions whose lines may open heredocs (BuildKit's heredocDirectives). */
 export const HEREDOC_INSTRUCTIONS: ReadonlySet<string> = new Set(['RUN', 'COPY', 'ADD']);

@@ -4,22 +4,9 @@
  * `reWhitespace` ([\t\v\f\r ]+) splits the command from its arguments and whitespace-separated
  * arguments, while word parsing and trimming use unicode.IsSpace.
  */
+import { isSpace } from '../shell/index.ts';
 
-/** Go's unicode.IsSpace: Latin-1 spaces plus the Unicode White_Space property. */
-export function isSpace(ch: number): boolean {
-  if (ch <= 0xff) {
-    return ch === 0x20 || (ch >= 0x09 && ch <= 0x0d) || ch === 0x85 || ch === 0xa0;
-  }
-  return (
-    ch === 0x1680 ||
-    (ch >= 0x2000 && ch <= 0x200a) ||
-    ch === 0x2028 ||
-    ch === 0x2029 ||
-    ch === 0x202f ||
-    ch === 0x205f ||
-    ch === 0x3000
-  );
-}
+export { isSpace };
 
 /** BuildKit's reWhitespace as a splitter: runs of tab, VT, FF, CR and space. */
 export const BLANKS = /[\t\v\f\r ]+/;
