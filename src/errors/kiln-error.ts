@@ -64,3 +64,21 @@ export class InputError extends KilnError {
 export class InternalError extends KilnError {
   readonly code = 'INTERNAL';
 }
+
+/** A named thing does not exist: an image, a tag, a blob, a cache record. */
+export class NotFoundError extends KilnError {
+  readonly code = 'NOT_FOUND';
+}
+
+/** The operation clashes with the state: a name in use, a blob another record needs. */
+export class ConflictError extends KilnError {
+  readonly code = 'CONFLICT';
+}
+
+/**
+ * Content is not what it claims to be: bytes that do not hash to their digest, a size that
+ * does not match its descriptor, a truncated archive.
+ */
+export class IntegrityError extends KilnError {
+  readonly code = 'INTEGRITY';
+}

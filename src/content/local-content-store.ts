@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { IntegrityError, InternalError, NotFoundError } from '../errors/index.ts';
+import { claimDirectory, isAbandoned } from '../owner/index.ts';
+import type { BlobInfo, ContentStore, ContentWriter, Expected } from './content-store.ts';
+import { Digester, digestHex, isDigest, type Digest } from './digest.ts';
+
+/**
+ * The content store on local disk, under `root`:
+ *
+ *     blobs/sha256/<hex>     committed blobs, read-only files
+ *     ingest/<ref>/data      a blob being written, with `owner` naming the writing process
+ *
+ * Opening the store removes ingests whose owner is dead (a killed write), never one a live
+ * process is writing.
+ */
+export async function openContentStore(root: string): Promise<ContentStore> {
+  const store = new LocalContentStore(root);
+  await mkdir(store.blobsDir, { recursive: true });
+  await mkdir(store.ingestDir, { recursive: true });
+  await store.cleanIngests();
+  return store;
+}
+
+class LocalContentStore implements ContentStore {
+  readonly blobsDir: string;
+  readonly ingestDir: string;
+
+  constructor(root: string) {
+    this.blobsDir = join(root, 'blobs', 'sha256');
+    this.ingestDir = join(root, 'ingest');
+  }
+
+  path(digest: Digest): string {
+    return join(this.blobsDir, digestHex(digest));
+  }
+
+  async cleanIngests(): Promise<void> {
+    for (const name of await readdir(this.ingestDir)) {
+      const dir = join(this.ingestDir, name);
+      if (await isAbandoned(dir)) await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async info(digest: Digest): Promise<BlobInfo | undefined> {
+    try {
+      const s = await stat(this.path(digest));
+      return { digest, size: s.size };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  open(digest: Digest): Readable {
+    const digester = new Digester();
+    const source = createReadStream(this.path(digest));
+    const verify = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        digester.update(chunk);
+        done(null, chunk);
+      },
+      flush(done) {
+        const actual = digester.digest();
+        done(actual === digest ? null : mismatch(digest, actual, 'blobs/sha256/' + digestHex(digest)));
+      },
+    });
+    source.on('error', (error: NodeJS.ErrnoException) => {
+      verify.destroy(error.code === 'ENOENT' ? new NotFoundError(`blob ${digest} is not in the store`) : error);
+    });
+    return source.pipe(verify);
+  }
+
+  async read(digest: Digest): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.open(digest)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async writer(options: { readonly expected?: Expected } = {}): Promise<ContentWriter> {
+    const dir = join(this.ingestDir, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
+    await mkdir(dir);
+    await claimDirectory(dir);
+    const file = await open(join(dir, 'data'), 'wx', 0o644);
+    return new LocalWriter(this, dir, file, options.expected);
+  }
+
+  async put(data: Uint8Array | string, expected?: Expected): Promise<BlobInfo> {
+    const writer = await this.writer(expected === undefined ? {} : { expected });
+    try {
+      await writer.write(typeof data === 'string' ? Buffer.from(data) : data);
+      return await writer.commit();
+    } finally {
+      await writer.abort();
+    }
+  }
+
+  async ingest(source: AsyncIterable<Uint8Array>, expected?: Expected): Promise<BlobInfo> {
+    const writer = await this.writer(expected === undefined ? {} : { expected });
+    try {
+      for await (const chunk of source) await writer.write(chunk);
+      return await writer.commit();
+    } finally {
+      await writer.abort();
+    }
+  }
+
+  async delete(digest: Digest): Promise<boolean> {
+    try {
+      await rm(this.path(digest));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  async *list(): AsyncIterable<BlobInfo> {
+    for (const name of (await readdir(this.blobsDir)).sort()) {
+      const digest = `sha256:${name}`;
+      if (!isDigest(digest)) continue;
+      const info = await this.info(digest);
+      if (info !== undefined) yield info;
+    }
+  }
+}
+
+class LocalWriter implements ContentWriter {
+  readonly #store: LocalContentStore;
+  readonly #dir: string;
+  readonly #file: FileHandle;
+  readonly #expected: Expected | undefined;
+  readonly #digester = new Digester();
+  #done = false;
+
+  constructor(store: LocalContentStore, dir: string, file: FileHandle, expected: Expected | undefined) {
+    this.#store = store;
+    this.#dir = dir;
+    this.#file = file;
+    this.#expected = expected;
+  }
+
+  get size(): number {
+    return this.#digester.size;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.#done) throw new InternalError('content writer: write after commit or abort');
+    this.#digester.update(chunk);
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      const { bytesWritten } = await this.#file.write(chunk, offset, chunk.byteLength - offset);
+      offset += bytesWritten;
+    }
+  }
+
+  async commit(expected: Expected | undefined = this.#expected): Promise<BlobInfo> {
+    if (this.#done) throw new InternalError('content writer: commit after commit or abort');
+    this.#done = true;
+    try {
+      const digest = this.#digester.digest();
+      const size = this.#digester.size;
+      if (expected !== undefined && expected.digest !== digest) throw mismatch(expected.digest, digest, 'the written bytes');
+      if (expected?.size !== undefined && expected.size !== size) {
+        throw new IntegrityError(`blob ${digest}: expected ${expected.size} bytes, got ${size}`);
+      }
+      // Durable before visible: a crash after the rename must not leave a torn blob.
+      await this.#file.chmod(0o444);
+      await this.#file.sync();
+      await this.#file.close();
+      const target = this.#store.path(digest);
+      if ((await this.#store.info(digest)) === undefined) {
+        await rename(join(this.#dir, 'data'), target);
+        await syncDirectory(this.#store.blobsDir);
+      }
+      return { digest, size };
+    } finally {
+      await this.#cleanup();
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    await this.#cleanup();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.abort();
+  }
+
+  async #cleanup(): Promise<void> {
+    await this.#file.close().catch(() => undefined);
+    await rm(this.#dir, { recursive: true, force: true });
+  }
+}
+
+function mismatch(expected: Digest, actual: Digest, what: string): IntegrityError {
+  return new IntegrityError(`${what}: digest mismatch: expected ${expected}, got ${actual}`, {
+    hint: 'the data is corrupt or truncated; fetch or write it again',
+  });
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

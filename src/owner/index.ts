@@ -1,0 +1,10 @@
+export {
+  claimDirectory,
+  currentOwner,
+  formatOwner,
+  isAbandoned,
+  isAlive,
+  parseOwner,
+  OWNER_FILE,
+  type Owner,
+} from './owner.ts';

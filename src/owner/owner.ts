@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Who holds a piece of runtime state under the root (an ingest, a lock, a mount, a temp
+ * dir): a process, named by its PID and its start time (field 22 of /proc/PID/stat, clock
+ * ticks since boot), so that a PID reused by another process after a crash is not mistaken
+ * for the owner. A starting kiln cleans only what dead owners left.
+ */
+export interface Owner {
+  readonly pid: number;
+  readonly start: number;
+}
+
+/** The file in an owned directory that names its owner. */
+export const OWNER_FILE = 'owner';
+
+let self: Owner | undefined;
+
+/** This process as an owner. */
+export function currentOwner(): Owner {
+  self ??= { pid: process.pid, start: startTime(process.pid) ?? 0 };
+  return self;
+}
+
+/** Whether the owner is still running: its PID exists and started when the owner says. */
+export function isAlive(owner: Owner): boolean {
+  const start = startTime(owner.pid);
+  return start !== undefined && start === owner.start;
+}
+
+/** `PID START`, the form owner files hold. */
+export function formatOwner(owner: Owner): string {
+  return `${owner.pid} ${owner.start}\n`;
+}
+
+/** Reads an owner written by {@link formatOwner}; undefined when malformed. */
+export function parseOwner(text: string): Owner | undefined {
+  const match = /^(\d+) (\d+)\n?$/.exec(text);
+  if (match === null) return undefined;
+  return { pid: Number(match[1]), start: Number(match[2]) };
+}
+
+/** Marks `dir` as owned by this process. */
+export async function claimDirectory(dir: string): Promise<void> {
+  await writeFile(join(dir, OWNER_FILE), formatOwner(currentOwner()));
+}
+
+/**
+ * Whether `dir` may be removed by a cleaner: its owner file names a dead process, or it has
+ * no readable owner file (a crash between mkdir and the owner write).
+ */
+export async function isAbandoned(dir: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, OWNER_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+  const owner = parseOwner(text);
+  return owner === undefined || !isAlive(owner);
+}
+
+/** Start time of a process in clock ticks since boot, from proc(5); undefined if it is gone. */
+function startTime(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may itself hold spaces and ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const start = Number(fields[19]);
+  return Number.isFinite(start) ? start : undefined;
+}
