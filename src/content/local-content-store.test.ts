@@ -14,7 +14,7 @@ test('put stores bytes under their sha256 and read returns them', async (t) => {
   const dir = await root();
   const store = await openContentStore(dir);
   const info = await store.put('hello\n');
-  t.is<string>(info.digest, 'sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03');
+  t.is(info.digest as string, 'sha256:5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03');
   t.is(info.size, 6);
   t.is((await store.read(info.digest)).toString(), 'hello\n');
   t.is((await readFile(join(dir, 'blobs', 'sha256', digestHex(info.digest)))).toString(), 'hello\n');
