@@ -1,0 +1,1 @@
+export { applyConfigChanges } from './config-changes.ts';
