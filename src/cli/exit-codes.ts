@@ -18,6 +18,8 @@ export const EXIT = {
 
 /** The exit code for anything thrown out of a command. */
 export function exitCodeFor(error: unknown): number {
+  // An AbortSignal fired by SIGINT/SIGTERM rejects with an AbortError (a DOMException).
+  if (error instanceof Error && error.name === 'AbortError') return EXIT.interrupted;
   if (error instanceof UsageError) return EXIT.usage;
   if (error instanceof DockerfileError || error instanceof InputError) return EXIT.failed;
   if (error instanceof InternalError) return EXIT.internal;

@@ -15,6 +15,8 @@ export function createProgram(): Command {
     .showSuggestionAfterError()
     .exitOverride();
 
+  program.option('--root <dir>', 'kiln state directory (default: $KILN_ROOT, /var/lib/kiln as root, else $XDG_DATA_HOME/kiln)');
+
   program
     .command('parse')
     .description('parse a Dockerfile and print it; exit 1 on a syntax error')
@@ -25,7 +27,154 @@ export function createProgram(): Command {
       process.exitCode = await runParse(file, { json: options.json === true });
     });
 
+  registerImageCommands(program);
   return program;
+}
+
+/** Opens the store at the root the global options name; imported only by commands that need it. */
+async function store(command: Command) {
+  const [{ ImageStore }, { resolveRoot }] = await Promise.all([import('../store/index.ts'), import('./root.ts')]);
+  return ImageStore.open(resolveRoot((command.optsWithGlobals() as { root?: string }).root));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function registerImageCommands(program: Command): void {
+  program
+    .command('import')
+    .description('create an image from a root filesystem tar (plain, gzip, zstd, bzip2 or xz)')
+    .argument('<file>', 'the tar, or - for standard input')
+    .argument('[reference]', 'the name to tag the image with, e.g. busybox:1')
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction to the config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL)', collect, [])
+    .option('-m, --message <text>', 'the history comment (default: Imported from FILE)')
+    .action(async (file: string, reference: string | undefined, options: { change: string[]; message?: string }, command: Command) => {
+      const { runImport } = await import('./commands/archive.ts');
+      process.exitCode = await runImport(await store(command), file, reference, { change: options.change, message: options.message }, interrupt());
+    });
+
+  program
+    .command('load')
+    .description('load images from an OCI layout tar or a docker archive')
+    .option('-i, --input <file>', 'the archive, or - for standard input', '-')
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(async (options: { input: string; quiet?: boolean }, command: Command) => {
+      const { runLoad } = await import('./commands/archive.ts');
+      process.exitCode = await runLoad(await store(command), { input: options.input, quiet: options.quiet === true }, interrupt());
+    });
+
+  program
+    .command('save')
+    .description('save images to one tar that is both an OCI image layout and a docker archive')
+    .argument('<image...>', 'names, IDs or digests')
+    .option('-o, --output <file>', 'write to this file instead of standard output')
+    .action(async (images: string[], options: { output?: string }, command: Command) => {
+      const { runSave } = await import('./commands/archive.ts');
+      process.exitCode = await runSave(await store(command), images, { output: options.output }, interrupt());
+    });
+
+  program
+    .command('images')
+    .description('list images')
+    .option('--all-versions', 'also list the earlier images each tag pointed at')
+    .option('--format <format>', 'json: one JSON object a line')
+    .option('--no-trunc', 'show whole image IDs')
+    .action(async (options: { allVersions?: boolean; format?: string; trunc: boolean }, command: Command) => {
+      const { runImages } = await import('./commands/images.ts');
+      process.exitCode = await runImages(await store(command), {
+        allVersions: options.allVersions === true,
+        format: options.format,
+        noTrunc: !options.trunc,
+      });
+    });
+
+  const image = program.command('image').description('manage images');
+  image
+    .command('versions')
+    .description('every image a tag has pointed at, with when and how it was set')
+    .argument('<reference>')
+    .option('--format <format>', 'json')
+    .action(async (reference: string, options: { format?: string }, command: Command) => {
+      const { runVersions } = await import('./commands/images.ts');
+      process.exitCode = await runVersions(await store(command), reference, { format: options.format });
+    });
+
+  program
+    .command('tag')
+    .description('point TARGET at the image SOURCE names (a new version of TARGET)')
+    .argument('<source>')
+    .argument('<target>')
+    .action(async (source: string, target: string, _options: unknown, command: Command) => {
+      const { runTag } = await import('./commands/image-admin.ts');
+      process.exitCode = await runTag(await store(command), source, target);
+    });
+
+  program
+    .command('rmi')
+    .description('remove tags (with their versions) or images, and the blobs nothing else needs')
+    .argument('<image...>')
+    .option('-f, --force', 'remove an image by ID even when tags refer to it, and those tags')
+    .action(async (images: string[], options: { force?: boolean }, command: Command) => {
+      const { runRmi } = await import('./commands/image-admin.ts');
+      process.exitCode = await runRmi(await store(command), images, { force: options.force === true });
+    });
+
+  program
+    .command('inspect')
+    .description('show images as JSON, shaped like docker image inspect')
+    .argument('<image...>')
+    .action(async (images: string[], _options: unknown, command: Command) => {
+      const { runInspect } = await import('./commands/image-admin.ts');
+      process.exitCode = await runInspect(await store(command), images);
+    });
+
+  program
+    .command('history')
+    .description("show an image's history, like docker history")
+    .argument('<image>')
+    .option('--no-trunc', 'do not shorten output')
+    .option('--format <format>', 'json: one JSON object a line')
+    .action(async (name: string, options: { trunc: boolean; format?: string }, command: Command) => {
+      const { runHistory } = await import('./commands/image-admin.ts');
+      process.exitCode = await runHistory(await store(command), name, { noTrunc: !options.trunc, format: options.format });
+    });
+
+  program
+    .command('prune')
+    .description('remove dangling images and unreferenced blobs')
+    .option('-a, --all', 'also drop earlier tag versions, and the images only they kept')
+    .option('--filter <filter>', 'until=DURATION|TIMESTAMP: only what is older', collect, [])
+    .action(async (options: { all?: boolean; filter: string[] }, command: Command) => {
+      const { runPrune } = await import('./commands/image-admin.ts');
+      process.exitCode = await runPrune(await store(command), { all: options.all === true, filter: options.filter });
+    });
+
+  program
+    .command('du')
+    .description('show what uses the space under the root')
+    .option('--format <format>', 'json')
+    .action(async (options: { format?: string }, command: Command) => {
+      const { runDu } = await import('./commands/image-admin.ts');
+      process.exitCode = await runDu(await store(command), { format: options.format });
+    });
+
+  program
+    .command('fsck')
+    .description('verify every blob and record, and repair what can be repaired')
+    .action(async (_options: unknown, command: Command) => {
+      const { runFsck } = await import('./commands/image-admin.ts');
+      process.exitCode = await runFsck(await store(command));
+    });
+}
+
+/** An AbortSignal that SIGINT and SIGTERM fire, so long commands stop cleanly. */
+function interrupt(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
 }
 
 async function main(argv: readonly string[]): Promise<void> {

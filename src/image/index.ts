@@ -24,3 +24,18 @@ export type {
   Manifest,
   Platform,
 } from './oci.ts';
+export { readArchive, type ArchivedImage, type ReadArchiveOptions } from './archive-reader.ts';
+export { writeArchive, type ArchiveImage } from './archive-writer.ts';
+export { composeImage, type ComposedImage, type ImageFormat } from './compose.ts';
+export {
+  familiarName,
+  familiarString,
+  formatReference,
+  parseImageLookup,
+  parseReference,
+  repositoryName,
+  withDefaultTag,
+  type ImageLookup,
+  type Reference,
+} from './reference.ts';
+export { hostArchitecture } from './platform.ts';

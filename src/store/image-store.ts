@@ -139,6 +139,14 @@ export class ImageStore {
   async recordImage(image: NewImage): Promise<ImageRecord> {
     return this.locked(async () => {
       const id = image.config.digest;
+      // Checked under the lock: a collector cannot remove them between this and the write.
+      const needed = new Set<string>();
+      await this.#markManifest(image.manifest, needed);
+      for (const digest of [image.config.digest, ...needed]) {
+        if ((await this.content.info(digest as Digest)) === undefined) {
+          throw new NotFoundError(`cannot record image ${id}: blob ${digest} is not in the store`);
+        }
+      }
       const existing = await this.image(id);
       const manifests = existing?.manifests ?? [];
       const record: ImageRecord = {
@@ -219,6 +227,51 @@ export class ImageStore {
   }
 
   /**
+   * Drops tag versions other than each tag's current one, keeping those at or after
+   * `before` (ms since the epoch) when given. Returns how many were dropped.
+   */
+  async trimVersions(before?: number): Promise<number> {
+    return this.locked(async () => {
+      let dropped = 0;
+      for (const tag of await this.tags()) {
+        const current = currentVersion(tag);
+        const kept = tag.versions.filter(
+          (v) => v === current || (before !== undefined && Date.parse(v.time) >= before),
+        );
+        if (kept.length === tag.versions.length) continue;
+        dropped += tag.versions.length - kept.length;
+        await writeFileAtomic(this.#tagPath(tag.name), `${JSON.stringify({ ...tag, versions: kept }, null, 2)}\n`);
+      }
+      return dropped;
+    });
+  }
+
+  /** Rewrites a tag record (fsck's repairs); removes it when `versions` is empty. */
+  async replaceTag(tag: TagRecord): Promise<void> {
+    await this.locked(async () => {
+      if (tag.versions.length === 0) await rm(this.#tagPath(tag.name), { force: true });
+      else await writeFileAtomic(this.#tagPath(tag.name), `${JSON.stringify(tag, null, 2)}\n`);
+    });
+  }
+
+  /** The blobs each recorded image needs: config, manifests and their layers. */
+  async liveBlobs(): Promise<Set<string>> {
+    const live = new Set<string>();
+    for (const record of await this.images()) {
+      live.add(record.config.digest);
+      for (const manifest of record.manifests) await this.#markManifest(manifest, live);
+    }
+    return live;
+  }
+
+  /** The blobs one image needs. */
+  async blobsOf(record: ImageRecord): Promise<Set<string>> {
+    const live = new Set<string>([record.config.digest]);
+    for (const manifest of record.manifests) await this.#markManifest(manifest, live);
+    return live;
+  }
+
+  /**
    * Mark and sweep: removes images no tag version refers to (dangling ones), unless `keep`
    * says otherwise, then every blob no remaining image needs. Blobs written or touched after
    * the oldest live lease began are kept: an operation is still recording them.
@@ -238,11 +291,7 @@ export class ImageStore {
 
   /** Deletes unreferenced blobs; call holding the lock. */
   async #sweep(): Promise<{ blobs: number; bytes: number }> {
-    const live = new Set<string>();
-    for (const record of await this.images()) {
-      live.add(record.config.digest);
-      for (const manifest of record.manifests) await this.#markManifest(manifest, live);
-    }
+    const live = await this.liveBlobs();
     const since = await this.#oldestLease();
     let blobs = 0;
     let bytes = 0;
