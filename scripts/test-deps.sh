@@ -5,8 +5,13 @@
 set -euo pipefail
 
 needs=(
-  # "command package" rows are added as tests start to need them (busybox-static,
-  # skopeo, umoci and docker-registry arrive with the store and build issues).
+  "busybox busybox-static"  # the offline base image (src/e2e/busybox.ts)
+  "skopeo skopeo"           # OCI archive checks
+  "umoci umoci"
+  "zstd zstd"               # layer codecs kiln runs as filters
+  "bzip2 bzip2"
+  "xz xz-utils"
+  "tar tar"
 )
 
 missing=()

@@ -7,12 +7,14 @@ import {
   formatReference,
   hostArchitecture,
   layerCompression,
+  MediaType,
   parseReference,
   readArchive,
   withDefaultTag,
   writeArchive,
   type ArchiveImage,
   type ArchivedImage,
+  type DiffId,
   type ImageConfig,
 } from '../image/index.ts';
 import { decompressLayer, readLayerTar, sniffCompression, writeLayerBlob } from '../image/layer/index.ts';
@@ -49,6 +51,8 @@ export interface Recorded {
 export async function importRootfs(store: ImageStore, source: Readable, options: ImportOptions): Promise<Recorded> {
   const name = options.ref === undefined ? undefined : normaliseName(options.ref);
   const signal = options.signal;
+  // The config changes are checked before any byte is stored, so a bad --change stores nothing.
+  options.configure?.(importConfig(options, []));
   const lease = await store.lease();
   try {
     const sniffed = await sniffCompression(source, signal ? { signal } : {});
@@ -60,33 +64,49 @@ export async function importRootfs(store: ImageStore, source: Readable, options:
       writeLayerBlob(decompressed.tar.pipe(check.tee), writer, 'gzip', signal ? { signal } : {}),
       check.done,
     ]);
-    const created = new Date(options.epoch === undefined ? Date.now() : options.epoch * 1000).toISOString();
-    const base: ImageConfig = {
-      created,
-      architecture: hostArchitecture(),
-      os: 'linux',
-      config: {},
-      rootfs: { type: 'layers', diff_ids: [blob.diffId] },
-      history: [{ created, created_by: 'kiln import', comment: `Imported from ${options.sourceName}` }],
-    };
-    const config = options.configure === undefined ? base : options.configure(base);
-    const composed = await composeImage(
-      store.content,
-      config,
-      [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: blob.digest, size: blob.size }],
-      'oci',
-    );
-    const record = await store.recordImage({
-      config: composed.config,
-      layers: [{ diffId: blob.diffId, size: check.size() }],
-      manifest: composed.manifest,
-      created,
-    });
-    if (name !== undefined) await store.setTag(name, record.id, 'import', composed.manifest.digest);
-    return { id: record.id, manifest: composed.manifest.digest, tags: name === undefined ? [] : [name] };
+    return await recordImport(store, blob, check.size(), name, options);
   } finally {
     await lease.release();
   }
+}
+
+async function recordImport(
+  store: ImageStore,
+  blob: { digest: Digest; size: number; diffId: DiffId },
+  uncompressedSize: number,
+  name: string | undefined,
+  options: ImportOptions,
+): Promise<Recorded> {
+  const base = importConfig(options, [blob.diffId]);
+  const created = base.created;
+  const config = options.configure === undefined ? base : options.configure(base);
+  const composed = await composeImage(
+    store.content,
+    config,
+    [{ mediaType: MediaType.ociLayerGzip, digest: blob.digest, size: blob.size }],
+    'oci',
+  );
+  const record = await store.recordImage({
+    config: composed.config,
+    layers: [{ diffId: blob.diffId, size: uncompressedSize }],
+    manifest: composed.manifest,
+    created,
+  });
+  if (name !== undefined) await store.setTag(name, record.id, 'import', composed.manifest.digest);
+  return { id: record.id, manifest: composed.manifest.digest, tags: name === undefined ? [] : [name] };
+}
+
+/** The config `docker import` writes: one layer, no runtime settings, one history entry. */
+function importConfig(options: ImportOptions, diffIds: readonly DiffId[]): ImageConfig & { created: string } {
+  const created = new Date(options.epoch === undefined ? Date.now() : options.epoch * 1000).toISOString();
+  return {
+    created,
+    architecture: hostArchitecture(),
+    os: 'linux',
+    config: {},
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history: [{ created, created_by: 'kiln import', comment: `Imported from ${options.sourceName}` }],
+  };
 }
 
 /**
@@ -100,10 +120,12 @@ export async function loadArchive(
   options: { readonly signal?: AbortSignal; readonly sourceName: string },
 ): Promise<Recorded[]> {
   const lease = await store.lease();
+  const added: Digest[] = [];
   try {
     const images = await readArchive(store.content, source, {
       ...(options.signal ? { signal: options.signal } : {}),
       reused: (digest) => store.touch(digest),
+      added: (digest) => added.push(digest),
     });
     if (images.length === 0) throw new InputError(`${options.sourceName}: the archive holds no image`);
     const checked: { image: ArchivedImage; layers: LayerRecord[]; names: string[] }[] = [];
@@ -122,6 +144,9 @@ export async function loadArchive(
       recorded.push({ id: record.id, manifest: image.manifest.digest, tags: names });
     }
     return recorded;
+  } catch (error) {
+    await store.discard(added);
+    throw error;
   } finally {
     await lease.release();
   }

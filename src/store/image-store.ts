@@ -96,6 +96,21 @@ export class ImageStore {
     await utimes(join(this.#root, 'blobs', 'sha256', digestHex(digest)), now, now);
   }
 
+  /**
+   * Deletes blobs a failed operation added, unless a recorded image needs them (another
+   * operation may have recorded one meanwhile), so that bad input leaves the store as it
+   * was. Records check their blobs under the lock, so an operation that raced with this
+   * fails cleanly rather than recording a missing blob.
+   */
+  async discard(added: Iterable<Digest>): Promise<void> {
+    const digests = [...added];
+    if (digests.length === 0) return;
+    await this.locked(async () => {
+      const live = await this.liveBlobs();
+      for (const digest of digests) if (!live.has(digest)) await this.content.delete(digest);
+    });
+  }
+
   /** A fresh temporary directory under the root, owned by this process. */
   async tempDir(): Promise<string> {
     const dir = join(this.#root, 'tmp', `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
