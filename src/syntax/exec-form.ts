@@ -1,5 +1,3 @@
-import type { CstNode, IToken } from 'chevrotain';
-import { createExecFormLexer, ExecFormParser } from '../../grammar/index.ts';
 import { skipSpace } from './whitespace.ts';
 
 /** What the arguments of a RUN, CMD, ENTRYPOINT, SHELL, COPY, ADD, VOLUME or HEALTHCHECK are. */
@@ -11,74 +9,95 @@ export type ExecForm =
   /** A JSON array holding something else than a string: an error. */
   | { readonly kind: 'non-string'; readonly offset: number; readonly found: string };
 
-let lexer: ReturnType<typeof createExecFormLexer> | undefined;
-let parser: ExecFormParser | undefined;
+/** Go's encoding/json refuses deeper nesting as a syntax error (scanner.go, maxNestingDepth). */
+const MAX_NESTING = 10_000;
 
 /**
  * Decides the exec form as BuildKit does (parser.parseJSON with Go's encoding/json): text
  * that, after leading whitespace, starts with `[` and is one valid JSON array is the exec
  * form when every element is a string, and an error otherwise; anything else, including
- * invalid JSON, is not JSON at all. One quirk is kept on purpose: Go rejects a number too
- * large for a float64 with a type error rather than a syntax error, and BuildKit then falls
- * back to the shell form, so `CMD [1e999]` runs `/bin/sh -c '[1e999]'` there and here.
+ * invalid JSON, is not JSON at all. Two quirks of Go's decoder are kept on purpose, since
+ * BuildKit falls back to the shell form on any decoding error but the not-a-string one: a
+ * number too large for a float64 is a type error there (so `CMD [1e999]` runs
+ * `/bin/sh -c '[1e999]'`), and nesting deeper than 10,000 is a syntax error.
  */
 export function parseExecForm(text: string): ExecForm {
   const start = skipSpace(text);
   if (text.charCodeAt(start) !== 0x5b /* [ */) return { kind: 'not-json' };
-  lexer ??= createExecFormLexer();
-  parser ??= new ExecFormParser();
-  const lexed = lexer.tokenize(text.slice(start));
-  if (lexed.errors.length > 0) return { kind: 'not-json' };
-  parser.input = lexed.tokens;
-  const cst = parser.execForm();
-  if (parser.errors.length > 0) return { kind: 'not-json' };
-  if (lexed.tokens.some((t) => t.tokenType.name === 'NumberLiteral' && !Number.isFinite(Number(t.image)))) {
+  const json = text.slice(start);
+  /*
+   * ECMAScript's JSON.parse accepts exactly RFC 8259 JSON (ECMA-262 §25.5.1): the language of
+   * Go's encoding/json, and the one grammar/'s exec-form grammar describes. It is used here
+   * instead of that Chevrotain parser because it is native and does not recurse: loading and
+   * building the parser cost a `kiln parse` some 30 ms of start-up (bench/parse), and the
+   * parser overflowed the stack on arrays nested a few hundred deep. Text starting with `[`
+   * parses to an array or not at all.
+   */
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
     return { kind: 'not-json' };
   }
-  const array = child(cst, 'array');
-  const elements: string[] = [];
-  for (const value of array.children['value'] ?? []) {
-    const token = firstToken(value as CstNode);
-    if (token.tokenType.name !== 'StringLiteral') {
-      return { kind: 'non-string', offset: start + token.startOffset, found: describe(token) };
+  const elements = value as readonly unknown[];
+  if (elements.every((e) => typeof e === 'string')) return { kind: 'exec', elements: elements as readonly string[] };
+  if (!decodesInGo(elements)) return { kind: 'not-json' };
+  const index = elements.findIndex((e) => typeof e !== 'string');
+  const offset = elementOffset(json, index);
+  return { kind: 'non-string', offset: start + offset, found: describe(elements[index], json, offset) };
+}
+
+/**
+ * Whether Go's json.Unmarshal into []interface{} succeeds: no nesting deeper than its limit,
+ * no number that overflows a float64 (JSON.parse makes those infinite). Walked with a stack
+ * of its own, since the value may be nested ten thousand deep.
+ */
+function decodesInGo(array: readonly unknown[]): boolean {
+  const pending: { readonly value: unknown; readonly depth: number }[] = [{ value: array, depth: 1 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    if (typeof value === 'number' && !Number.isFinite(value)) return false;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_NESTING) return false;
+    for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1 });
+  }
+  return true;
+}
+
+/** Where the `index`th element of `json`, a valid JSON array, starts. */
+function elementOffset(json: string, index: number): number {
+  let depth = 0;
+  let element = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    if (depth === 1 && c === 0x2c /* , */) {
+      element++;
+      continue;
     }
-    elements.push(JSON.parse(token.image) as string);
-  }
-  return { kind: 'exec', elements };
-}
-
-function child(node: CstNode, name: string): CstNode {
-  const found = node.children[name]?.[0];
-  if (found === undefined || !('children' in found)) throw new Error(`exec form CST has no ${name}`);
-  return found;
-}
-
-function firstToken(node: CstNode): IToken {
-  let best: IToken | undefined;
-  for (const list of Object.values(node.children)) {
-    for (const element of list) {
-      const token = 'children' in element ? firstToken(element) : element;
-      if (best === undefined || token.startOffset < best.startOffset) best = token;
+    if (depth === 1 && element === index) return i;
+    if (c === 0x22 /* " */) {
+      // To the closing quote; the text is valid JSON, so there is one.
+      for (i++; json.charCodeAt(i) !== 0x22; i++) if (json.charCodeAt(i) === 0x5c /* backslash */) i++;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      depth++;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
     }
   }
-  if (best === undefined) throw new Error('exec form CST value has no token');
-  return best;
+  return 0;
 }
 
-function describe(token: IToken): string {
-  switch (token.tokenType.name) {
-    case 'NumberLiteral':
-      return `the number ${token.image}`;
-    case 'True':
-    case 'False':
-      return `the boolean ${token.image}`;
-    case 'Null':
-      return 'null';
-    case 'LSquare':
-      return 'a nested array';
-    case 'LCurly':
-      return 'an object';
-    default:
-      return token.image;
+/** RFC 8259 §6, sticky: the number as written at an offset. */
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** What the element that is not a string is, for the diagnostic: `the number 1.0`, `an object`. */
+function describe(value: unknown, json: string, offset: number): string {
+  if (typeof value === 'number') {
+    NUMBER.lastIndex = offset;
+    return `the number ${NUMBER.exec(json)?.[0] ?? String(value)}`;
   }
+  if (typeof value === 'boolean') return `the boolean ${String(value)}`;
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'a nested array' : 'an object';
 }

@@ -48,9 +48,10 @@ const NOT_TRIGGERS: ReadonlyMap<string, string> = new Map([
  * Parses one logical instruction line (continuations already joined, heredoc bodies not
  * included) the way BuildKit's newNodeFromLine does: the first whitespace-separated word is
  * the instruction, builder flags come next, and the rest is split as that instruction splits
- * its arguments. Never throws: problems are returned with their offsets.
+ * its arguments. Never throws: problems are returned with their offsets. `base` is added to
+ * every offset; `trigger` says the line is an ONBUILD's trigger.
  */
-export function parseInstructionLine(text: string, escape: string, base = 0): ParsedLine {
+export function parseInstructionLine(text: string, escape: string, base = 0, trigger = false): ParsedLine {
   const trimmed = trimSpace(text);
   const [head, tail] = splitBlanks(trimmed.text, 2);
   const keyword = head?.part ?? '';
@@ -72,6 +73,9 @@ export function parseInstructionLine(text: string, escape: string, base = 0): Pa
   let result: Args = { args: [] };
   if (parse === undefined) {
     problems.push(unknownInstruction(keyword, keywordOffset));
+  } else if (trigger && name === 'ONBUILD') {
+    // ONBUILD ONBUILD is refused by the caller; what the inner one carries is left unparsed,
+    // since a chain of them would otherwise recurse once per ONBUILD, past the stack's end.
   } else {
     result = parse(rest, restOffset, escape);
     if (result.problem !== undefined) problems.push(result.problem);
@@ -253,7 +257,7 @@ const healthcheck: ArgParser = (text, offset, escape) => {
 /** ONBUILD: the rest is an instruction line of its own (flags included). */
 const onbuild: ArgParser = (text, offset, escape) => {
   if (text === '') return { args: [] };
-  const trigger = parseInstructionLine(text, escape, offset);
+  const trigger = parseInstructionLine(text, escape, offset, true);
   const refused = NOT_TRIGGERS.get(trigger.name);
   const problem: LineProblem | undefined =
     refused === undefined

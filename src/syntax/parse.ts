@@ -62,10 +62,13 @@ class Parse {
       const comment = content.startsWith('#');
       if (comment) {
         const said = content.slice(1).trim();
-        comments = said === '' ? [] : [...comments, said];
+        // Pushed, not copied: a long comment block must not cost time quadratic in its length.
+        // An instruction keeps the array it was given, and a new one is started after it.
+        if (said === '') comments = [];
+        else comments.push(said);
       }
       if (this.#directive(content, lineNo, lead)) {
-        comments = comments.slice(0, -1);
+        comments.pop();
         continue;
       }
       const first = this.#trimContinuation(comment ? '' : content);
