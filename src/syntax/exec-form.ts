@@ -40,7 +40,12 @@ export function parseExecForm(text: string): ExecForm {
     return { kind: 'not-json' };
   }
   const elements = value as readonly unknown[];
-  if (elements.every((e) => typeof e === 'string')) return { kind: 'exec', elements: elements as readonly string[] };
+  // Go decodes every number, even one a duplicate key later replaces; JSON.parse's value
+  // keeps only the last, so overflow is looked for in the text.
+  if (overflowsFloat64(json)) return { kind: 'not-json' };
+  if (elements.every((e) => typeof e === 'string')) {
+    return { kind: 'exec', elements: (elements as readonly string[]).map(wellFormed) };
+  }
   if (!decodesInGo(elements)) return { kind: 'not-json' };
   const index = elements.findIndex((e) => typeof e !== 'string');
   const offset = elementOffset(json, index);
@@ -62,6 +67,31 @@ function decodesInGo(array: readonly unknown[]): boolean {
     for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1 });
   }
   return true;
+}
+
+/** Whether a number written in `json` (valid JSON) is too large for a float64. */
+function overflowsFloat64(json: string): boolean {
+  if (!/[eE]|\d{309}/.test(json)) return false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; json.charCodeAt(i) !== 0x22; i++) if (json.charCodeAt(i) === 0x5c /* backslash */) i++;
+    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      NUMBER.lastIndex = i;
+      const number = NUMBER.exec(json)?.[0] ?? '';
+      if (!Number.isFinite(Number(number))) return true;
+      i += Math.max(number.length - 1, 0);
+    }
+  }
+  return false;
+}
+
+/**
+ * Go's decoder turns an escaped lone surrogate (`"\ud800"`) into U+FFFD; JSON.parse keeps
+ * it. Strings from a Dockerfile decoded as UTF-8 hold no other lone surrogates.
+ */
+function wellFormed(text: string): string {
+  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 /** Where the `index`th element of `json`, a valid JSON array, starts. */

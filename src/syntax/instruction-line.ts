@@ -1,4 +1,5 @@
 import { INSTRUCTION_NAMES } from './ast.ts';
+import { goToLower } from './go-case.ts';
 import { parseExecForm } from './exec-form.ts';
 import { extractFlags } from './flags.ts';
 import { splitWords } from './words.ts';
@@ -37,6 +38,8 @@ interface Args {
 /** How each instruction splits its arguments (BuildKit's dispatch table in parser.go). */
 type ArgParser = (text: string, offset: number, escape: string) => Args;
 
+const BY_LOWER_NAME: ReadonlyMap<string, string> = new Map(INSTRUCTION_NAMES.map((n) => [n.toLowerCase(), n]));
+
 /** Instructions ONBUILD may not carry, as BuildKit's instructions.ParseOnBuild decides. */
 const NOT_TRIGGERS: ReadonlyMap<string, string> = new Map([
   ['ONBUILD', 'ONBUILD ONBUILD is not allowed: a trigger cannot add another trigger'],
@@ -56,7 +59,10 @@ export function parseInstructionLine(text: string, escape: string, base = 0, tri
   const [head, tail] = splitBlanks(trimmed.text, 2);
   const keyword = head?.part ?? '';
   const keywordOffset = base + trimmed.offset;
-  const name = keyword.toUpperCase();
+  // Matched case-insensitively as Go's strings.ToLower folds (BuildKit's dispatch table);
+  // an unknown word is upper-cased in ASCII only, so `ſHELL` never reads as SHELL.
+  const known = BY_LOWER_NAME.get(goToLower(keyword));
+  const name = known ?? keyword.replace(/[a-z]+/g, (m) => m.toUpperCase());
   let flags: readonly string[] = [];
   let rest = '';
   let restOffset = keywordOffset + keyword.length;
@@ -69,7 +75,7 @@ export function parseInstructionLine(text: string, escape: string, base = 0, tri
   }
 
   const problems: LineProblem[] = [];
-  const parse = ARG_PARSERS.get(name);
+  const parse = known === undefined ? undefined : ARG_PARSERS.get(known);
   let result: Args = { args: [] };
   if (parse === undefined) {
     problems.push(unknownInstruction(keyword, keywordOffset));

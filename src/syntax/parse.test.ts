@@ -1,5 +1,6 @@
 import test from 'ava';
 import { parseDockerfile } from './parse.ts';
+import { dumpSexp } from './print.ts';
 
 /*
  * Inputs that once made parseDockerfile throw or take time quadratic in their size. Each
@@ -40,10 +41,11 @@ test('an exec form nested deeper than Go allows (10,000) is the shell form, as i
 });
 
 test('a chain of ten thousand ONBUILDs is one onbuild-trigger error', (t) => {
-  const { ast, diagnostics } = parseDockerfile(`FROM scratch\n${'ONBUILD '.repeat(10_000)}RUN true\n`);
+  // Continuation lines keep each physical line under BuildKit's 64 KiB line limit.
+  const { ast, diagnostics } = parseDockerfile(`FROM scratch\n${'ONBUILD \\\n'.repeat(10_000)}RUN true\n`);
   t.deepEqual(
     diagnostics.map((d) => [d.code, d.range.start]),
-    [['onbuild-trigger', { line: 2, column: 9 }]],
+    [['onbuild-trigger', { line: 3, column: 1 }]],
   );
   t.is(ast.instructions.length, 1);
 });
@@ -91,4 +93,52 @@ test('comments start over after an empty # line and after each instruction, and 
     ast.instructions.map((i) => i.comments),
     [['two', 'three'], ['four'], []],
   );
+});
+
+// Found by differential fuzzing against BuildKit's parser (parser.Parse built from its source).
+
+test('instruction names fold case as Go does: a Kelvin sign is a K, a long s is not an S', (t) => {
+  const kelvin = parseDockerfile('FROM scratch\nWOR\u212aDIR /x\nENTRYPO\u0130NT ["a"]\n');
+  t.deepEqual(kelvin.diagnostics, []);
+  t.deepEqual(
+    kelvin.ast.instructions.map((i) => i.name),
+    ['FROM', 'WORKDIR', 'ENTRYPOINT'],
+  );
+  t.is(dumpSexp(kelvin.ast), '(from "scratch")\n(workdir "/x")\n(entrypoint "a")');
+  for (const text of ['\u017fHELL ["a"]', 'ENTRYPO\u0131NT ["a"]', '\ufb06OPSIGNAL 9']) {
+    const { diagnostics } = parseDockerfile(`FROM scratch\n${text}\n`);
+    t.deepEqual(diagnostics.map((d) => d.code), ['unknown-instruction'], text);
+  }
+});
+
+test('a line of 64 KiB or more fails, as BuildKit\'s line scanner does', (t) => {
+  const ok = parseDockerfile(`FROM scratch\nRUN ${'a'.repeat(65_531)}\n`);
+  t.deepEqual(ok.diagnostics, []);
+  const long = parseDockerfile(`FROM scratch\nRUN ${'a'.repeat(65_532)}\n`);
+  t.deepEqual(long.diagnostics.map((d) => [d.code, d.range.start.line]), [['line-too-long', 2]]);
+  const wide = parseDockerfile(`FROM scratch\nRUN ${'\u00e9'.repeat(33_000)}\n`);
+  t.deepEqual(wide.diagnostics.map((d) => d.code), ['line-too-long']);
+});
+
+test('an escaped lone surrogate in an exec form becomes U+FFFD, as Go decodes it', (t) => {
+  const { ast } = parseDockerfile('FROM scratch\nCMD ["\\ud800", "\\ud83d\\u0041", "\\ud83d\\ude00"]\n');
+  t.deepEqual(ast.instructions[1]?.args, ['\ufffd', '\ufffdA', '\u{1f600}']);
+});
+
+test('an overflowing number hidden by a duplicate key still makes the shell form', (t) => {
+  const { ast, diagnostics } = parseDockerfile('FROM scratch\nCMD [{"a":1e999,"a":1}]\n');
+  t.deepEqual(diagnostics, []);
+  t.deepEqual(ast.instructions[1]?.args, ['[{"a":1e999,"a":1}]']);
+  t.false(ast.instructions[1]?.json);
+});
+
+test('an instruction starts on the line holding only the escape before it, as BuildKit counts', (t) => {
+  const { ast } = parseDockerfile('FROM scratch\n\\\n# c\nRUN x\n');
+  t.deepEqual(ast.instructions[1]?.range.start, { line: 2, column: 1 });
+  t.is(ast.instructions[1]?.range.end.line, 4);
+});
+
+test('comments are kept as BuildKit keeps them for # check= above an instruction', (t) => {
+  const { ast } = parseDockerfile(' # indented\n#\u0085 spaced\nFROM scratch\n');
+  t.deepEqual(ast.instructions[0]?.comments, ['# indented', 'spaced']);
 });

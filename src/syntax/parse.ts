@@ -5,7 +5,7 @@ import { DirectiveScanner } from './directives.ts';
 import { findHeredocs, HEREDOC_INSTRUCTIONS } from './heredoc.ts';
 import { parseInstructionLine, type ParsedLine } from './instruction-line.ts';
 import { LogicalLine } from './logical-line.ts';
-import { skipSpace } from './whitespace.ts';
+import { skipSpace, trimSpace } from './whitespace.ts';
 
 /** What {@link parseDockerfile} returns: the tree, and every problem found on the way. */
 export interface ParseResult {
@@ -17,6 +17,9 @@ export interface ParseOptions {
   /** The name diagnostics give the file; `Dockerfile` when omitted. */
   readonly file?: string;
 }
+
+/** bufio.MaxScanTokenSize: a line must fit in it with room to spare. */
+const MAX_LINE_BYTES = 64 * 1024;
 
 const EMPTY_CONTINUATION_URL = 'https://docs.docker.com/go/dockerfile/rule/no-empty-continuation/';
 
@@ -53,6 +56,7 @@ class Parse {
   }
 
   run(): ParseResult {
+    this.#checkLineLengths();
     let comments: string[] = [];
     while (this.#next < this.#lines.length) {
       const lineNo = this.#next + 1;
@@ -61,7 +65,9 @@ class Parse {
       const content = line.slice(lead);
       const comment = content.startsWith('#');
       if (comment) {
-        const said = content.slice(1).trim();
+        // As BuildKit takes it: the raw line less its first character, Go-trimmed (so an
+        // indented `  # x` keeps its `#`); BuildKit reads these for `# check=` above a line.
+        const said = trimSpace(line.slice(1)).text;
         // Pushed, not copied: a long comment block must not cost time quadratic in its length.
         // An instruction keeps the array it was given, and a new one is started after it.
         if (said === '') comments = [];
@@ -178,7 +184,7 @@ class Parse {
         heredocs,
         original: logical.text,
         comments,
-        range: { start: at(parsed.keywordOffset), end: this.#lineEnd(Math.max(lastLine, endLine)) },
+        range: { start: this.#start(startLine, at(parsed.keywordOffset)), end: this.#lineEnd(Math.max(lastLine, endLine)) },
       }),
     );
   }
@@ -227,6 +233,34 @@ class Parse {
       });
     }
     return heredocs;
+  }
+
+  /**
+   * BuildKit reads lines with Go's bufio.Scanner and its 64 KiB token limit, so a line of
+   * 65,536 bytes or more (UTF-8, before its newline) fails the whole parse there.
+   */
+  #checkLineLengths(): void {
+    for (const [i, raw] of this.#lines.entries()) {
+      // A UTF-16 unit is at most 3 UTF-8 bytes: shorter lines need no counting.
+      if (raw.length * 3 < MAX_LINE_BYTES) continue;
+      const bytes = Buffer.byteLength(trimNewline(raw));
+      if (bytes < MAX_LINE_BYTES) continue;
+      this.#error(
+        'line-too-long',
+        `line ${i + 1} is ${bytes} bytes long; BuildKit reads Dockerfile lines of at most ${MAX_LINE_BYTES - 1} bytes`,
+        this.#lineRange(i + 1, i + 1),
+        'split the line with continuations (an escape character at the end of each part), or move the data into a file',
+      );
+      return;
+    }
+  }
+
+  /**
+   * Where an instruction starts: at its keyword, or, as BuildKit counts it, on the first
+   * line of its logical line when that line holds only the escape character.
+   */
+  #start(startLine: number, keyword: Position): Position {
+    return keyword.line === startLine ? keyword : { line: startLine, column: 1 };
   }
 
   #trimContinuation(text: string): { text: string; continued: boolean } {

@@ -1,5 +1,6 @@
 import type { Diagnostic } from './diagnostic.ts';
 import type { Dockerfile, Instruction } from './ast.ts';
+import { goToLower } from './go-case.ts';
 
 /**
  * The document `kiln parse --json` prints: a stable format, documented in README.md, that
@@ -85,7 +86,7 @@ export function dumpSexp(ast: Dockerfile): string {
 }
 
 function dumpInstruction(i: Instruction): string {
-  let s = i.keyword.toLowerCase();
+  let s = goToLower(i.keyword);
   if (i.flags.length > 0) s += ` [${i.flags.map(goQuote).join(' ')}]`;
   if (i.trigger !== undefined) return `${s} (${dumpInstruction(i.trigger)})`;
   if (i.name === 'ENV' || i.name === 'LABEL') {
