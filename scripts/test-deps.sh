@@ -12,6 +12,7 @@ needs=(
   "bzip2 bzip2"
   "xz xz-utils"
   "tar tar"
+  "go golang-go"            # Go's archive/tar is the oracle for kiln's tar writer
 )
 
 missing=()

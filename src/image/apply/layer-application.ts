@@ -1,0 +1,330 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, rename, rm, symlink } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { InputError, InternalError } from '../../errors/index.ts';
+import type { ApplyEntry, ApplyLayerOptions, ApplyLayerResult, SkippedEntry, UnsupportedPolicy } from './apply-layer.ts';
+import { makeFifo } from './make-fifo.ts';
+import { cleanEntryPath, resolveInRoot } from './safe-path.ts';
+import { LayerPaths, parseWhiteoutName, removeFromLower, removeLowerChildren } from './whiteout.ts';
+
+/**
+ * The state of one layer application (apply-layer.ts `applyEntries`): counters, the paths this layer wrote, directory
+ * times still to set. Entries go through {@link LayerApplication.apply} in tar order, then
+ * {@link LayerApplication.finish} once; the instance is not reused.
+ */
+export class LayerApplication {
+  readonly #root: string;
+  readonly #policy: UnsupportedPolicy;
+  readonly #signal: AbortSignal | undefined;
+  readonly #layer: LayerPaths;
+  /** Real directories (not symlinks) seen in this application; cleared when one is removed. */
+  readonly #knownDirs = new Set<string>();
+  readonly #dirTimes: { readonly path: string; readonly mtime: number }[] = [];
+  readonly #skipped: SkippedEntry[] = [];
+  #files = 0;
+  #directories = 0;
+  #symlinks = 0;
+  #hardlinks = 0;
+  #fifos = 0;
+  #whiteouts = 0;
+  #bytes = 0;
+
+  constructor(root: string, options: ApplyLayerOptions) {
+    this.#root = root;
+    this.#policy = options.unsupported ?? 'fail';
+    this.#signal = options.signal;
+    this.#layer = new LayerPaths(root);
+  }
+
+  /**
+   * Applies one entry: a whiteout removes lower-layer content, anything else is created in
+   * place of what is at its path. Reads a file entry's body to its end.
+   *
+   * @throws InputError naming the entry when it is hostile, malformed or unsupported.
+   */
+  async apply(entry: ApplyEntry): Promise<void> {
+    const path = cleanEntryPath(entry.path);
+    // The root itself (`./`): containerd applyNaive ignores it ("resolved to root").
+    if (path === undefined) return;
+    const slash = path.lastIndexOf('/');
+    const parentPath = slash < 0 ? '' : path.slice(0, slash);
+    const base = path.slice(slash + 1);
+
+    const whiteout = parseWhiteoutName(path);
+    switch (whiteout.kind) {
+      case 'meta':
+        return;
+      case 'opaque': {
+        const dir = await resolveInRoot(this.#root, parentPath, this.#knownDirs);
+        await removeLowerChildren(dir, this.#layer);
+        this.#removed();
+        this.#whiteouts += 1;
+        return;
+      }
+      case 'whiteout': {
+        // A whiteout whose directory is missing hides nothing; unlike containerd (mkparent) it
+        // creates no directories.
+        const dir = await resolveInRoot(this.#root, parentPath, this.#knownDirs);
+        await removeFromLower(join(dir, whiteout.name), this.#layer);
+        this.#removed();
+        this.#whiteouts += 1;
+        return;
+      }
+      case 'none':
+        break;
+      default:
+        throw new InternalError(`unhandled whiteout kind ${(whiteout satisfies never) as string}`);
+    }
+
+    if (entry.type === 'char' || entry.type === 'block') {
+      // mknod(2) has no Node binding; containerd skips devices where it cannot create them too
+      // (tar_unix.go skipFile, in a user namespace), before removing anything at the path.
+      const kind = entry.type === 'char' ? 'character' : 'block';
+      this.#unsupported(path, entry.type, `${kind} device ${entry.devmajor ?? 0}:${entry.devminor ?? 0} needs mknod(2), which kiln has no native support for yet`);
+      return;
+    }
+    const xattrs = Object.keys(entry.xattrs ?? {});
+    if (xattrs.length > 0 && this.#policy === 'fail') {
+      this.#unsupported(path, 'xattrs', xattrReason(xattrs));
+    }
+
+    const parent = await resolveInRoot(this.#root, parentPath, this.#knownDirs);
+    await this.#makeParents(parent, path);
+    const dest = join(parent, base);
+    switch (entry.type) {
+      case 'file':
+        await this.#writeFile(dest, entry);
+        break;
+      case 'dir':
+        await this.#makeDirectory(dest, entry);
+        break;
+      case 'symlink':
+        await this.#makeSymlink(dest, entry);
+        break;
+      case 'hardlink':
+        await this.#makeHardlink(dest, entry);
+        break;
+      case 'fifo':
+        if (!(await this.#makeFifo(parent, dest, path, entry))) return;
+        break;
+      default:
+        throw new InternalError(`unhandled entry type ${(entry.type satisfies never) as string}`);
+    }
+    this.#layer.add(dest);
+    if (xattrs.length > 0) this.#unsupported(path, 'xattrs', xattrReason(xattrs));
+  }
+
+  /**
+   * Sets directory times, last because writing a child changes its directory's mtime
+   * (containerd applyNaive defers them the same way).
+   */
+  async finish(): Promise<void> {
+    for (const { path, mtime } of this.#dirTimes) {
+      this.#signal?.throwIfAborted();
+      // A later entry (or whiteout) of this layer may have replaced or removed the directory.
+      const stats = await lstat(path).catch(() => undefined);
+      if (stats?.isDirectory() === true) await lutimes(path, mtime, mtime);
+    }
+  }
+
+  /** The counts so far (complete after {@link LayerApplication.finish}). */
+  result(): ApplyLayerResult {
+    return {
+      files: this.#files,
+      directories: this.#directories,
+      symlinks: this.#symlinks,
+      hardlinks: this.#hardlinks,
+      fifos: this.#fifos,
+      whiteouts: this.#whiteouts,
+      bytes: this.#bytes,
+      skipped: [...this.#skipped],
+    };
+  }
+
+  async #writeFile(dest: string, entry: ApplyEntry): Promise<void> {
+    // O_EXCL: never write through what is at `dest` (a symlink above all), replace it.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const file = await this.#replacing(dest, () => open(dest, flags, 0o600));
+    try {
+      for await (const chunk of entry.body) {
+        this.#signal?.throwIfAborted();
+        let offset = 0;
+        while (offset < chunk.byteLength) {
+          const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
+          offset += bytesWritten;
+        }
+        this.#bytes += chunk.byteLength;
+      }
+      // chown before chmod: chown(2) clears setuid and setgid bits.
+      await file.chown(entry.uid, entry.gid);
+      await file.chmod(entry.mode & 0o7777);
+      await file.utimes(entry.mtime, entry.mtime);
+    } finally {
+      await file.close();
+    }
+    this.#files += 1;
+  }
+
+  async #makeDirectory(dest: string, entry: ApplyEntry): Promise<void> {
+    // An existing directory is merged with this one: only its metadata changes (layer.md).
+    await mkdir(dest, { mode: 0o700 }).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+      if (await this.#clear(dest, true)) return;
+      await mkdir(dest, { mode: 0o700 });
+    });
+    this.#knownDirs.add(dest);
+    await lchown(dest, entry.uid, entry.gid);
+    // mkdir(2) applies the umask; chmod(2) sets the bits as the layer says.
+    await chmod(dest, entry.mode & 0o7777);
+    this.#dirTimes.push({ path: dest, mtime: entry.mtime });
+    this.#directories += 1;
+  }
+
+  async #makeSymlink(dest: string, entry: ApplyEntry): Promise<void> {
+    if (entry.linkname === undefined || entry.linkname === '') {
+      throw new InputError(`layer entry ${JSON.stringify(entry.path)}: symlink without a target`);
+    }
+    const linkname = entry.linkname;
+    // The target is stored as written (absolute ones too, common in images); it is resolved
+    // inside the root only when a later name goes through it.
+    await this.#replacing(dest, () => symlink(linkname, dest));
+    await lchown(dest, entry.uid, entry.gid);
+    await lutimes(dest, entry.mtime, entry.mtime);
+    this.#symlinks += 1;
+  }
+
+  async #makeHardlink(dest: string, entry: ApplyEntry): Promise<void> {
+    const name = JSON.stringify(entry.path);
+    const linkname = entry.linkname ?? '';
+    const targetPath = cleanEntryPath(linkname, entry.path);
+    if (targetPath === undefined) throw new InputError(`layer entry ${name}: hard link to the root directory`);
+    // Like containerd's hardlinkRootPath: symlinks in the target's parents resolve inside the
+    // root; a symlink as the last component is linked itself (link(2) does not follow it).
+    const slash = targetPath.lastIndexOf('/');
+    const targetParent = await resolveInRoot(this.#root, slash < 0 ? '' : targetPath.slice(0, slash), this.#knownDirs);
+    const target = join(targetParent, targetPath.slice(slash + 1));
+    // Replacing `dest` would remove the target first (a link to itself, or into the tree it replaces).
+    if (target === dest || target.startsWith(`${dest}/`)) {
+      throw new InputError(`layer entry ${name}: hard link target ${JSON.stringify(linkname)} is the entry itself or below it`);
+    }
+    const stats = await lstat(target).catch(() => undefined);
+    if (stats === undefined) {
+      throw new InputError(`layer entry ${name}: hard link target ${JSON.stringify(linkname)} does not exist in the root`, {
+        hint: 'a hard link must name an entry of this layer written before it, or of a lower layer',
+      });
+    }
+    if (stats.isDirectory()) {
+      throw new InputError(`layer entry ${name}: hard link target ${JSON.stringify(linkname)} is a directory`);
+    }
+    await this.#replacing(dest, () => link(target, dest));
+    // containerd's createTarFile applies the link header's owner, mode and times to the (shared) inode.
+    await lchown(dest, entry.uid, entry.gid);
+    if (!stats.isSymbolicLink()) await chmod(dest, entry.mode & 0o7777);
+    await lutimes(dest, entry.mtime, entry.mtime);
+    this.#hardlinks += 1;
+  }
+
+  /** Creates a FIFO; false when it was skipped as unsupported. */
+  async #makeFifo(parent: string, dest: string, path: string, entry: ApplyEntry): Promise<boolean> {
+    // Made under a fresh name and renamed into place, so a missing mkfifo(1) is found out
+    // before the entry it would replace is removed.
+    const scratch = join(parent, `.kiln-fifo-${randomBytes(8).toString('hex')}`);
+    const failure = await makeFifo(scratch, entry.mode, this.#signal);
+    if (failure !== undefined) {
+      this.#unsupported(path, 'fifo', failure.reason);
+      return false;
+    }
+    try {
+      await this.#clear(dest, false);
+      await rename(scratch, dest);
+    } catch (error) {
+      await rm(scratch, { force: true });
+      throw error;
+    }
+    await lchown(dest, entry.uid, entry.gid);
+    await chmod(dest, entry.mode & 0o7777);
+    await lutimes(dest, entry.mtime, entry.mtime);
+    this.#fifos += 1;
+    return true;
+  }
+
+  /**
+   * Makes the missing directories of `parent` (an absolute path inside the root whose
+   * existing components resolveInRoot has proven real directories), 0755 and root-owned as
+   * containerd's mkparent does when no lower layer has them.
+   */
+  async #makeParents(parent: string, path: string): Promise<void> {
+    if (this.#knownDirs.has(parent) || parent === this.#root) return;
+    let current = this.#root;
+    for (const element of relative(this.#root, parent).split('/')) {
+      current = join(current, element);
+      if (this.#knownDirs.has(current)) continue;
+      const stats = await lstat(current).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if (stats === undefined) {
+        await mkdir(current, { mode: 0o755 });
+        await chmod(current, 0o755);
+      } else if (!stats.isDirectory()) {
+        throw new InputError(
+          `layer entry ${JSON.stringify(path)}: parent ${JSON.stringify(relative(this.#root, current))} is not a directory`,
+        );
+      }
+      this.#knownDirs.add(current);
+    }
+  }
+
+  /**
+   * Runs `create`, which makes `dest` and fails with EEXIST when something is there; then
+   * removes that (as {@link #clear}) and runs it again. Trying first spares a lstat(2) per
+   * entry in the common case, a path nothing occupies yet.
+   */
+  async #replacing<T>(dest: string, create: () => Promise<T>): Promise<T> {
+    try {
+      return await create();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      await this.#clear(dest, false);
+      return create();
+    }
+  }
+
+  /**
+   * Removes what is at `dest` so an entry can take its place (`rm -r`, a symlink unlinked,
+   * never followed), except a directory when `keepDirectory`. True when a directory was kept.
+   */
+  async #clear(dest: string, keepDirectory: boolean): Promise<boolean> {
+    const stats = await lstat(dest).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (stats === undefined) return false;
+    if (stats.isDirectory()) {
+      if (keepDirectory) return true;
+      this.#removed();
+    }
+    await rm(dest, { recursive: true, force: true });
+    return false;
+  }
+
+  /** Something was removed: directories proven earlier may be gone. */
+  #removed(): void {
+    this.#knownDirs.clear();
+  }
+
+  #unsupported(path: string, kind: SkippedEntry['kind'], reason: string): void {
+    if (this.#policy === 'skip') {
+      this.#skipped.push({ path, kind, reason });
+      return;
+    }
+    throw new InputError(`layer entry ${JSON.stringify(path)}: cannot apply: ${reason}`, {
+      hint: "apply with { unsupported: 'skip' } to leave such entries out and list them",
+    });
+  }
+}
+
+function xattrReason(names: readonly string[]): string {
+  return `extended attributes ${names.join(', ')} need setxattr(2), which kiln has no native support for yet`;
+}

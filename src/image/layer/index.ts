@@ -1,0 +1,19 @@
+export type { LayerEntry, LayerEntryType } from './layer-entry.ts';
+export { compareLayerPaths } from './compare-layer-paths.ts';
+export { detectCompression, sniffCompression, type SniffedStream } from './detect-compression.ts';
+export { decompress, type DecompressOptions } from './decompress.ts';
+export { compress, DEFAULT_GZIP_LEVEL, type CompressOptions, type WritableCompression } from './compress.ts';
+export { compressLayer, writeLayerBlob, type CompressedLayer, type LayerBlob } from './compress-layer.ts';
+export { decompressLayer, type DecompressedLayer } from './decompress-layer.ts';
+export { writeLayerTar, type WriteLayerTarOptions } from './tar-writer.ts';
+export { readLayerTar, type ReadLayerEntry, type ReadLayerTarOptions } from './tar-reader.ts';
+export { entriesFromDirectory, type EntriesFromDirectoryOptions } from './entries-from-directory.ts';
+export { deviceMajor, deviceMinor } from './device-numbers.ts';
+export {
+  OPAQUE_WHITEOUT,
+  WHITEOUT_PREFIX,
+  opaqueWhiteoutEntry,
+  parseWhiteout,
+  whiteoutEntry,
+  type Whiteout,
+} from './whiteout.ts';

@@ -1,0 +1,34 @@
+import type { Readable } from 'node:stream';
+
+/** The kinds of entry a layer tar holds (POSIX.1-2017 pax, ustar typeflag values). */
+export type LayerEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
+
+/**
+ * One entry of a layer tar, as kiln writes and reads it: plain readonly data. Paths are
+ * relative to the layer root, `/`-separated, without a leading `./` or `/` and without a
+ * trailing `/` (the writer adds it for directories, as containerd's archive writer does).
+ */
+export interface LayerEntry {
+  readonly path: string;
+  readonly type: LayerEntryType;
+  /** Permission bits with setuid, setgid and sticky (07777); the file type is `type`. */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** Modification time in whole seconds since the Unix epoch. */
+  readonly mtime: number;
+  /** Byte length of the body; files only (0 when absent). */
+  readonly size?: number;
+  /** The target: of a symlink as written, of a hardlink as the layer path it links to. */
+  readonly linkname?: string;
+  /** Device numbers of `char` and `block` entries. */
+  readonly devmajor?: number;
+  readonly devminor?: number;
+  /** Extended attributes by full name (`user.foo`, `security.capability`). */
+  readonly xattrs?: Readonly<Record<string, Buffer>>;
+  /**
+   * Opens the body of a `file` entry; called at most once, when the writer reaches the entry,
+   * and must yield exactly `size` bytes.
+   */
+  readonly content?: () => Readable;
+}

@@ -1,0 +1,95 @@
+import test from 'ava';
+import { Readable } from 'node:stream';
+import { InputError, IntegrityError, InternalError, UsageError } from '../../errors/index.ts';
+import { readLayerTar, writeLayerTar, type LayerEntry } from './index.ts';
+
+async function bytesOf(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+function file(path: string, mtime: number, body = ''): LayerEntry {
+  const bytes = Buffer.from(body);
+  return { path, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime, size: bytes.length, content: () => Readable.from([bytes]) };
+}
+
+async function mtimes(entries: LayerEntry[], options: Parameters<typeof writeLayerTar>[1]): Promise<number[]> {
+  const out: number[] = [];
+  for await (const entry of readLayerTar(writeLayerTar(entries, options))) out.push(entry.mtime);
+  return out;
+}
+
+test('rewriteTimestamp lowers only mtimes later than SOURCE_DATE_EPOCH', async (t) => {
+  const entries = [file('a', 100), file('b', 1000), file('c', 5000)];
+  t.deepEqual(await mtimes(entries, { sourceDateEpoch: 1000, rewriteTimestamp: true }), [100, 1000, 1000]);
+  t.deepEqual(await mtimes(entries, { sourceDateEpoch: 1000 }), [100, 1000, 5000]);
+  t.throws(() => writeLayerTar(entries, { rewriteTimestamp: true }), { instanceOf: UsageError });
+});
+
+test('fractional mtimes are floored to whole seconds', async (t) => {
+  t.deepEqual(await mtimes([file('a', 1.9), file('b', -0.5)], {}), [1, -1]);
+});
+
+test('entries out of layer order or repeated fail with InternalError', async (t) => {
+  await t.throwsAsync(bytesOf(writeLayerTar([file('b', 0), file('a', 0)])), { instanceOf: InternalError, message: /"a" after "b"/ });
+  await t.throwsAsync(bytesOf(writeLayerTar([file('a', 0), file('a', 0)])), { instanceOf: InternalError });
+  // a/b sorts before a-b: a directory's children come before its later siblings.
+  await t.throwsAsync(bytesOf(writeLayerTar([file('a-b', 0), file('a/b', 0)])), { instanceOf: InternalError });
+  await t.notThrowsAsync(bytesOf(writeLayerTar([file('a/b', 0), file('a-b', 0)])));
+});
+
+test('a body shorter or longer than its size fails with IntegrityError naming the path', async (t) => {
+  const short: LayerEntry = { ...file('short', 0), size: 10, content: () => Readable.from([Buffer.from('12345')]) };
+  await t.throwsAsync(bytesOf(writeLayerTar([short])), { instanceOf: IntegrityError, message: /^short: expected 10 bytes, read 5/ });
+  const long: LayerEntry = { ...file('long', 0), size: 2, content: () => Readable.from([Buffer.from('12345')]) };
+  await t.throwsAsync(bytesOf(writeLayerTar([long])), { instanceOf: IntegrityError, message: /^long: expected 2 bytes, read more/ });
+});
+
+test('unclean paths and incomplete entries fail with InputError', async (t) => {
+  for (const path of ['/abs', './a', 'a//b', 'a/../b', 'a/', '']) {
+    await t.throwsAsync(bytesOf(writeLayerTar([file(path, 0)])), { instanceOf: InputError }, JSON.stringify(path));
+  }
+  const base = { mode: 0o644, uid: 0, gid: 0, mtime: 0 };
+  await t.throwsAsync(bytesOf(writeLayerTar([{ ...base, path: 'l', type: 'symlink' }])), { instanceOf: InputError, message: /needs a target/ });
+  await t.throwsAsync(bytesOf(writeLayerTar([{ ...base, path: 'c', type: 'char' }])), { instanceOf: InputError, message: /devmajor/ });
+  await t.throwsAsync(bytesOf(writeLayerTar([{ ...base, path: 'd', type: 'dir', size: 3 }])), { instanceOf: InputError, message: /no body/ });
+  await t.throwsAsync(bytesOf(writeLayerTar([{ ...base, path: 'f', type: 'file', size: 3 }])), { instanceOf: InputError, message: /needs content/ });
+  await t.throwsAsync(bytesOf(writeLayerTar([{ ...base, path: 'm', type: 'file', mode: 0o100644 }])), { instanceOf: InputError, message: /mode/ });
+  await t.throwsAsync(bytesOf(writeLayerTar([{ ...base, path: 'x', type: 'file', xattrs: { 'a=b': Buffer.from('') } }])), { instanceOf: InputError });
+});
+
+test('an empty layer is two zero blocks', async (t) => {
+  t.true((await bytesOf(writeLayerTar([]))).equals(Buffer.alloc(1024)));
+});
+
+test('destroying the output closes the body being read and the entry source', async (t) => {
+  let bodyDestroyed = false;
+  let sourceClosed = false;
+  const body = new Readable({ read() { this.push(Buffer.alloc(65536)); } });
+  body.on('close', () => (bodyDestroyed = true));
+  async function* source(): AsyncGenerator<LayerEntry> {
+    try {
+      yield { ...file('big', 0), size: 1 << 30, content: () => body };
+    } finally {
+      sourceClosed = true;
+    }
+  }
+  const output = writeLayerTar(source());
+  for await (const _chunk of output) break;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.true(bodyDestroyed);
+  t.true(sourceClosed);
+});
+
+test('aborting fails the stream with the abort reason', async (t) => {
+  const controller = new AbortController();
+  const body = new Readable({ read() { this.push(Buffer.alloc(65536)); } });
+  const output = writeLayerTar([{ ...file('big', 0), size: 1 << 30, content: () => body }], { signal: controller.signal });
+  const error = await t.throwsAsync(
+    (async () => {
+      for await (const _chunk of output) controller.abort();
+    })(),
+  );
+  t.is(error.name, 'AbortError');
+});
