@@ -312,3 +312,26 @@ test('concurrent imports, loads and prunes on one root lose nothing', async (t) 
   const fsck = kiln(root, ['fsck']);
   t.is(fsck.code, 0, fsck.stdout);
 });
+
+test('fsck deletes a corrupt blob, reports the image it breaks, and exits 1 until it is loaded again', async (t) => {
+  const root = await freshRoot();
+  ok(t, kiln(root, ['import', rootfs, 'fix:1']));
+  const archive = join(work, 'fix.tar');
+  ok(t, kiln(root, ['save', '-o', archive, 'fix:1']));
+  const [info] = JSON.parse(kiln(root, ['inspect', 'fix:1']).stdout);
+  const manifest = JSON.parse(await readFile(join(root, 'blobs', 'sha256', info.Descriptor.digest.slice(7)), 'utf8'));
+  const layer = join(root, 'blobs', 'sha256', manifest.layers[0].digest.slice(7));
+  execFileSync('chmod', ['u+w', layer]);
+  await writeFile(layer, 'not the layer');
+  await writeFile(join(root, 'images', 'records', '.half.json.1.tmp'), '{');
+  const broken = kiln(root, ['fsck']);
+  t.is(broken.code, 1);
+  t.regex(broken.stdout, new RegExp(`blob ${manifest.layers[0].digest} does not match its digest: deleted`));
+  t.regex(broken.stdout, /half-written record images\/records\/\.half\.json\.1\.tmp: removed/);
+  t.regex(broken.stdout, new RegExp(`image ${info.Id} is missing 1 blob`));
+  // Loading the image again restores the blob, and fsck is clean.
+  ok(t, kiln(root, ['load', '-i', archive]));
+  const fixed = kiln(root, ['fsck']);
+  t.is(fixed.code, 0, fixed.stdout);
+  t.is(fixed.stdout, 'no problems found\n');
+});
