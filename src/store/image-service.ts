@@ -222,6 +222,7 @@ async function checkLayers(store: ImageStore, image: ArchivedImage, signal: Abor
 function checkedTar(name: string, signal: AbortSignal | undefined) {
   const side = new PassThrough({ highWaterMark: 1 << 20 });
   let size = 0;
+  let ended = false;
   const tee = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
@@ -229,11 +230,15 @@ function checkedTar(name: string, signal: AbortSignal | undefined) {
       else side.once('drain', () => callback(null, chunk));
     },
     flush(callback) {
+      ended = true;
       side.end();
       callback();
     },
     destroy(error, callback) {
-      side.destroy(error ?? undefined);
+      // After a clean end downstream closes the tee while the checker may still be reading
+      // what `side` holds: only a failure, or a close before the end, stops the checker.
+      if (error !== null) side.destroy(error);
+      else if (!ended) side.destroy(new Error(`${name}: the stream closed before its end`));
       callback(error);
     },
   });
