@@ -335,3 +335,23 @@ test('fsck deletes a corrupt blob, reports the image it breaks, and exits 1 unti
   t.is(fixed.code, 0, fixed.stdout);
   t.is(fixed.stdout, 'no problems found\n');
 });
+
+test('load takes a compressed archive, as docker load does (docker save | xz)', async (t) => {
+  const root = await freshRoot();
+  ok(t, kiln(root, ['import', rootfs, 'packed:1']));
+  const archive = join(work, 'packed.tar');
+  ok(t, kiln(root, ['save', '-o', archive, 'packed:1']));
+  for (const [tool, ext] of [
+    ['xz', 'xz'],
+    ['gzip', 'gz'],
+    ['zstd', 'zst'],
+    ['bzip2', 'bz2'],
+  ] as const) {
+    const packed = join(work, `packed.tar.${ext}`);
+    await writeFile(packed, execFileSync(tool, ['-c', archive], { maxBuffer: 1 << 28 }));
+    const other = await freshRoot();
+    const r = kiln(other, ['load', '-i', packed]);
+    ok(t, r);
+    t.is(r.stdout, 'Loaded image: packed:1\n', tool);
+  }
+});

@@ -17,7 +17,7 @@ import {
   type DiffId,
   type ImageConfig,
 } from '../image/index.ts';
-import { decompressLayer, readLayerTar, sniffCompression, writeLayerBlob } from '../image/layer/index.ts';
+import { decompress, decompressLayer, readLayerTar, sniffCompression, writeLayerBlob } from '../image/layer/index.ts';
 import type { ImageStore } from './image-store.ts';
 import type { ImageRecord, LayerRecord } from './records.ts';
 import { resolveImage } from './resolve.ts';
@@ -110,7 +110,8 @@ function importConfig(options: ImportOptions, diffIds: readonly DiffId[]): Image
 }
 
 /**
- * `kiln load`: images from an OCI layout tar or a docker archive. Every layer is
+ * `kiln load`: images from an OCI layout tar or a docker archive, itself plain or
+ * compressed (gzip, zstd, bzip2, xz). Every layer is
  * decompressed and read through to check its DiffID against the config and its tar
  * structure; only when every image checks out are images recorded and names tagged.
  */
@@ -122,7 +123,13 @@ export async function loadArchive(
   const lease = await store.lease();
   const added: Digest[] = [];
   try {
-    const images = await readArchive(store.content, source, {
+    // `docker save | gzip` and the like: the archive itself may be compressed, any codec.
+    const sniffed = await sniffCompression(source, options.signal ? { signal: options.signal } : {});
+    const tar =
+      sniffed.compression === 'uncompressed'
+        ? sniffed.stream
+        : decompress(sniffed.stream, sniffed.compression, options.signal ? { signal: options.signal } : {});
+    const images = await readArchive(store.content, tar, {
       ...(options.signal ? { signal: options.signal } : {}),
       reused: (digest) => store.touch(digest),
       added: (digest) => added.push(digest),
