@@ -128,23 +128,22 @@ export class ImageStore {
   }
 
   async images(): Promise<ImageRecord[]> {
-    const records: ImageRecord[] = [];
-    for (const file of await readdir(join(this.#root, 'images', 'records'))) {
-      if (!file.endsWith('.json')) continue;
-      const record = (await readJsonIfExists(join(this.#root, 'images', 'records', file))) as ImageRecord | undefined;
-      if (record !== undefined) records.push(record);
-    }
-    return records.sort((a, b) => a.id.localeCompare(b.id));
+    return (await this.#readAll<ImageRecord>('records')).sort((a, b) => a.id.localeCompare(b.id));
   }
 
   async tags(): Promise<TagRecord[]> {
-    const records: TagRecord[] = [];
-    for (const file of await readdir(join(this.#root, 'images', 'tags'))) {
+    return (await this.#readAll<TagRecord>('tags')).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Every record in images/<dir>; one removed while listing is skipped. */
+  async #readAll<T>(dir: 'records' | 'tags'): Promise<T[]> {
+    const records: T[] = [];
+    for (const file of await readdir(join(this.#root, 'images', dir))) {
       if (!file.endsWith('.json')) continue;
-      const record = (await readJsonIfExists(join(this.#root, 'images', 'tags', file))) as TagRecord | undefined;
+      const record = (await readJsonIfExists(join(this.#root, 'images', dir, file))) as T | undefined;
       if (record !== undefined) records.push(record);
     }
-    return records.sort((a, b) => a.name.localeCompare(b.name));
+    return records;
   }
 
   /**

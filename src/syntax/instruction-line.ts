@@ -166,32 +166,26 @@ const oneString: ArgParser = (text) => ({ args: text === '' ? [] : [text] });
 /** FROM, EXPOSE: whitespace-separated words, quotes not special. */
 const blankSeparated: ArgParser = (text) => ({ args: text === '' ? [] : text.split(BLANKS) });
 
+/** The exec form when the text is one, else what `otherwise` makes of the text. */
+function execFormOr(otherwise: ArgParser): ArgParser {
+  return (text, offset, escape) => {
+    const form = parseExecForm(text);
+    switch (form.kind) {
+      case 'exec':
+        return { args: form.elements, json: true };
+      case 'non-string':
+        return { args: [], problem: nonString(form.found, offset + form.offset) };
+      case 'not-json':
+        return otherwise(text, offset, escape);
+    }
+  };
+}
+
 /** RUN, CMD, ENTRYPOINT, SHELL: the exec form, else the whole rest as one shell string. */
-const maybeJson: ArgParser = (text, offset) => {
-  if (text === '') return { args: [] };
-  const form = parseExecForm(text);
-  switch (form.kind) {
-    case 'exec':
-      return { args: form.elements, json: true };
-    case 'non-string':
-      return { args: [], problem: nonString(form.found, offset + form.offset) };
-    case 'not-json':
-      return { args: [text] };
-  }
-};
+const maybeJson: ArgParser = execFormOr(oneString);
 
 /** COPY, ADD, VOLUME: the exec form, else whitespace-separated words. */
-const maybeJsonList: ArgParser = (text, offset, escape) => {
-  const form = parseExecForm(text);
-  switch (form.kind) {
-    case 'exec':
-      return { args: form.elements, json: true };
-    case 'non-string':
-      return { args: [], problem: nonString(form.found, offset + form.offset) };
-    case 'not-json':
-      return blankSeparated(text, offset, escape);
-  }
-};
+const maybeJsonList: ArgParser = execFormOr(blankSeparated);
 
 function nonString(found: string, offset: number): LineProblem {
   return {
