@@ -239,7 +239,7 @@ test('bad archives are refused with a clear error and leave records and tags unc
   await writeFile(join(work, 'odd.tar'), await tarWith(odd));
   const r4 = kiln(target, ['load', '-i', join(work, 'odd.tar')]);
   t.is(r4.code, 1);
-  t.regex(r4.stderr, /unknown layer media type "application\/x-unknown"/);
+  t.regex(r4.stderr, /layers\[0\]\.mediaType: "application\/x-unknown" is not a layer media type/);
 
   const r5 = kiln(target, ['load', '-i', join(work, 'does-not-exist.tar')]);
   t.is(r5.code, 1);

@@ -39,3 +39,4 @@ export {
   type Reference,
 } from './reference.ts';
 export { hostArchitecture } from './platform.ts';
+export { validateImage, type ValidImage } from './validate.ts';

@@ -6,7 +6,6 @@ import {
   familiarString,
   formatReference,
   hostArchitecture,
-  layerCompression,
   MediaType,
   parseReference,
   readArchive,
@@ -16,6 +15,7 @@ import {
   type ArchivedImage,
   type DiffId,
   type ImageConfig,
+  validateImage,
 } from '../image/index.ts';
 import { decompress, decompressLayer, readLayerTar, sniffCompression, writeLayerBlob } from '../image/layer/index.ts';
 import type { ImageStore } from './image-store.ts';
@@ -137,7 +137,9 @@ export async function loadArchive(
     if (images.length === 0) throw new InputError(`${options.sourceName}: the archive holds no image`);
     const checked: { image: ArchivedImage; layers: LayerRecord[]; names: string[] }[] = [];
     for (const image of images) {
-      checked.push({ image, layers: await checkLayers(store, image, options.signal), names: normaliseNames(image.names) });
+      const valid = await validateImage(store.content, image.manifest, { deep: true, ...(options.signal ? { signal: options.signal } : {}) });
+      const layers = valid.config.rootfs.diff_ids.map((diffId, i) => ({ diffId, size: valid.layerSizes?.[i] ?? 0 }));
+      checked.push({ image, layers, names: normaliseNames(image.names) });
     }
     const recorded: Recorded[] = [];
     for (const { image, layers, names } of checked) {
@@ -197,28 +199,6 @@ function pickManifest(record: ImageRecord, wanted: Digest | undefined) {
   const found = record.manifests.find((m) => m.digest === wanted) ?? record.manifests[record.manifests.length - 1];
   if (found === undefined) throw new IntegrityError(`image ${record.id} has no manifest recorded`);
   return found;
-}
-
-async function checkLayers(store: ImageStore, image: ArchivedImage, signal: AbortSignal | undefined): Promise<LayerRecord[]> {
-  const layers: LayerRecord[] = [];
-  for (const [i, layer] of image.manifestJson.layers.entries()) {
-    const where = `layer ${i} (${layer.digest})`;
-    const compression = layerCompression(layer.mediaType);
-    if (compression === undefined) throw new InputError(`${where}: unknown layer media type ${JSON.stringify(layer.mediaType)}`);
-    const decompressed = decompressLayer(store.content.open(layer.digest), compression, signal ? { signal } : {});
-    const check = checkedTar(where, signal);
-    decompressed.tar.on('error', (error) => check.tee.destroy(error));
-    const drained = (async () => {
-      for await (const _chunk of decompressed.tar.pipe(check.tee));
-    })();
-    const [, , result] = await Promise.all([drained, check.done, decompressed.done]);
-    const expected = image.config.rootfs.diff_ids[i];
-    if (result.diffId !== expected) {
-      throw new IntegrityError(`${where}: its uncompressed content hashes to ${result.diffId}, the config says ${expected}`);
-    }
-    layers.push({ diffId: result.diffId, size: check.size() });
-  }
-  return layers;
 }
 
 /**

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestHex, digestOf, isDigest, openContentStore, type ContentStore, type Digest } from '../content/index.ts';
-import { ConflictError, NotFoundError } from '../errors/index.ts';
-import { decodeIndex, decodeManifest, MediaType, type Descriptor } from '../image/index.ts';
+import { ConflictError, InternalError, NotFoundError } from '../errors/index.ts';
+import { decodeIndex, decodeManifest, MediaType, validateImage, type Descriptor } from '../image/index.ts';
 import { claimDirectory, isAbandoned } from '../owner/index.ts';
 import { readJsonIfExists, writeFileAtomic } from './atomic-file.ts';
 import { acquireLock, type Lock } from './lock.ts';
@@ -153,13 +153,12 @@ export class ImageStore {
   async recordImage(image: NewImage): Promise<ImageRecord> {
     return this.locked(async () => {
       const id = image.config.digest;
-      // Checked under the lock: a collector cannot remove them between this and the write.
-      const needed = new Set<string>();
-      await this.#markManifest(image.manifest, needed);
-      for (const digest of [image.config.digest, ...needed]) {
-        if ((await this.content.info(digest as Digest)) === undefined) {
-          throw new NotFoundError(`cannot record image ${id}: blob ${digest} is not in the store`);
-        }
+      // Checked under the lock, so a collector cannot remove a blob between this and the
+      // write: every image recorded is whole and valid (validateImage, not deep: the caller
+      // has just hashed its layers).
+      const valid = await validateImage(this.content, image.manifest);
+      if (valid.manifest.config.digest !== id) {
+        throw new InternalError(`cannot record image ${id}: its manifest names config ${valid.manifest.config.digest}`);
       }
       const existing = await this.image(id);
       const manifests = existing?.manifests ?? [];
