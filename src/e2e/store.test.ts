@@ -355,3 +355,20 @@ test('load takes a compressed archive, as docker load does (docker save | xz)', 
     t.is(r.stdout, 'Loaded image: packed:1\n', tool);
   }
 });
+
+test('prune --filter until keeps what is newer, and du shows what prune would free', async (t) => {
+  const root = await freshRoot();
+  ok(t, kiln(root, ['import', rootfs, '--change', 'CMD ["old"]']));
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  ok(t, kiln(root, ['import', rootfs, '--change', 'CMD ["new"]']));
+  const du = JSON.parse(kiln(root, ['du', '--format', 'json']).stdout);
+  t.is(du.images, 2);
+  t.is(du.reclaimableBlobs, 0, 'dangling images still hold their blobs until pruned');
+  const kept = kiln(root, ['prune', '--filter', 'until=2s']);
+  ok(t, kept);
+  t.regex(kept.stdout, /Removed 1 image\(s\)/);
+  t.is(JSON.parse(kiln(root, ['du', '--format', 'json']).stdout).images, 1);
+  const bad = kiln(root, ['prune', '--filter', 'label=x']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--filter label=x: only until=/);
+});
