@@ -186,16 +186,20 @@ async function readDockerArchive(
       if (info === undefined) throw new InputError(`${where}.Layers[${n}]: the archive has no file ${path}`);
       layers.push({ mediaType: await sniffLayerMediaType(content, digest), digest, size: info.size });
     }
+    // The archive has no manifest: write an OCI one, as Docker ≥ 25 does when it saves an
+    // image it holds none for (moby image/tarexport/save.go). skopeo's oci: transport looks a
+    // name up only among OCI-typed entries of index.json, so a docker-typed manifest would
+    // leave every name `kiln save` writes for this image out of its reach.
     const manifest: Manifest = {
       schemaVersion: 2,
-      mediaType: MediaType.dockerManifest,
-      config: { mediaType: MediaType.dockerConfig, digest: configInfo.digest, size: configInfo.size },
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: configInfo.digest, size: configInfo.size },
       layers,
     };
     const manifestInfo = await content.put(JSON.stringify(manifest));
     const repoTags = Array.isArray(entry.RepoTags) ? entry.RepoTags.filter((t): t is string => typeof t === 'string') : [];
     images.push({
-      manifest: { mediaType: MediaType.dockerManifest, digest: manifestInfo.digest, size: manifestInfo.size },
+      manifest: { mediaType: MediaType.ociManifest, digest: manifestInfo.digest, size: manifestInfo.size },
       manifestJson: manifest,
       config: await readConfig(content, manifest),
       names: [...repoTags, ...(repositoriesNames(files).get(configInfo.digest) ?? [])],
@@ -255,9 +259,9 @@ async function sniffLayerMediaType(content: ContentStore, digest: Digest): Promi
     if (head.length >= 6) break;
   }
   stream.destroy();
-  if (head[0] === 0x1f && head[1] === 0x8b) return MediaType.dockerLayerGzip;
-  if (head.readUInt32LE(0) === 0xfd2fb528) return MediaType.dockerLayerZstd;
-  return MediaType.dockerLayer;
+  if (head[0] === 0x1f && head[1] === 0x8b) return MediaType.ociLayerGzip;
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return MediaType.ociLayerZstd;
+  return MediaType.ociLayer;
 }
 
 function dockerRepoTags(files: Map<string, Buffer>): Map<string, string[]> {
