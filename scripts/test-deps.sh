@@ -13,6 +13,7 @@ needs=(
   "xz xz-utils"
   "tar tar"
   "go golang-go"            # Go's archive/tar is the oracle for kiln's tar writer
+  "getfattr attr"           # xattr checks (getfattr, setfattr)
 )
 
 missing=()

@@ -4,6 +4,7 @@ import { lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { InputError } from '../../errors/index.ts';
+import { llistxattr } from '../../native/index.ts';
 import { applyEntries, applyLayer, type ApplyEntry } from './apply-layer.ts';
 import { freshRoot, layerStream, listing, type FixtureEntry } from './tar-fixture.ts';
 
@@ -274,14 +275,71 @@ test('a hard link to a path below itself is refused, naming the entry', async (t
   await contained(t, parent);
 });
 
-test('a device node is refused by default, naming the entry, and nothing is created', async (t) => {
+test('a device node at the path of a symlink to the victim replaces the symlink, never the victim', async (t) => {
   const { parent, root } = await setup(t);
-  const error = await t.throwsAsync(
-    apply(root, [{ name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 }]),
-    { instanceOf: InputError },
-  );
-  t.regex(error.message, /layer entry "dev\/sda".*block device 8:0/);
-  t.deepEqual(await listing(root), []);
+  await mkdir(join(root, 'dev'));
+  await symlink(join(parent, VICTIM), join(root, 'dev/sda'));
+  await apply(root, [{ name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660 }]);
+  t.true((await lstat(join(root, 'dev/sda'))).isBlockDevice());
+  t.deepEqual(await listing(join(root, 'dev')), ['sda']);
+  await contained(t, parent);
+});
+
+test('a device node through a symlinked parent naming a host directory lands inside the root', async (t) => {
+  const { parent, root } = await setup(t);
+  await apply(root, [
+    { name: 'link', type: 'symlink', linkname: parent },
+    { name: 'link/null', type: 'character-device', devmajor: 1, devminor: 3 },
+  ]);
+  t.true((await lstat(join(root, parent, 'null'))).isCharacterDevice());
+  await contained(t, parent);
+});
+
+test('xattrs of an entry replacing a symlink to the victim go on the entry, not the victim', async (t) => {
+  const { parent, root } = await setup(t);
+  await symlink(join(parent, VICTIM), join(root, 'f'));
+  await apply(root, [{ name: 'f', content: 'new', pax: { 'SCHILY.xattr.user.evil': 'x', 'SCHILY.xattr.trusted.evil': 'x' } }]);
+  t.deepEqual(llistxattr(join(root, 'f')).sort(), ['trusted.evil', 'user.evil']);
+  t.deepEqual(llistxattr(join(parent, VICTIM)), []);
+  await contained(t, parent);
+});
+
+for (const name of ['trusted.overlay.opaque', 'trusted.overlay.redirect', 'user.overlay.origin']) {
+  test(`the overlayfs attribute ${name} is refused, naming the entry, and nothing is written`, async (t) => {
+    const { parent, root } = await setup(t);
+    const error = await t.throwsAsync(apply(root, [{ name: 'd/', type: 'directory', pax: { [`SCHILY.xattr.${name}`]: 'y' } }]), {
+      instanceOf: InputError,
+    });
+    t.regex(error.message, new RegExp(`layer entry "d".*${name.replaceAll('.', '\\.')}`));
+    t.deepEqual(await listing(root), []);
+    await contained(t, parent);
+  });
+}
+
+test('an xattr name the kernel refuses as too long is an InputError naming the entry', async (t) => {
+  const { parent, root } = await setup(t);
+  const name = `user.${'n'.repeat(300)}`;
+  const error = await t.throwsAsync(apply(root, [{ name: 'f', content: 'f', pax: { [`SCHILY.xattr.${name}`]: 'x' } }]), {
+    instanceOf: InputError,
+  });
+  t.regex(error.message, /layer entry "f": extended attribute user\.n+: ERANGE/);
+  await contained(t, parent);
+});
+
+test('the applier itself refuses an xattr name holding a NUL, naming the entry', async (t) => {
+  const { parent, root } = await setup(t);
+  const entry: ApplyEntry = {
+    path: 'f',
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtime: 0,
+    xattrs: { 'user.a\0trusted.b': Buffer.from('x') },
+    body: Readable.from([]),
+  };
+  const error = await t.throwsAsync(applyEntries(root, [entry]), { instanceOf: InputError });
+  t.regex(error.message, /layer entry "f": extended attribute name .* holds a NUL/);
   await contained(t, parent);
 });
 

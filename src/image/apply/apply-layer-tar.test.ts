@@ -10,7 +10,7 @@ import { freshRoot, layerStream, tarBytes, type FixtureEntry } from './tar-fixtu
 /*
  * Two simple layers (no whiteouts, which tar(1) does not know) applied in order by kiln and by
  * GNU tar -x must give the same tree: types, contents, link targets, owners, modes, mtimes
- * and hard-link groups.
+ * hard-link groups and device numbers.
  */
 
 const run = promisify(execFile);
@@ -34,6 +34,9 @@ const lower: readonly FixtureEntry[] = [
   { name: 'var/log/old', content: 'log', mtime: T1 + 11 },
   { name: 'run/', type: 'directory', mtime: T1 + 12 },
   { name: 'run/fifo', type: 'fifo', mode: 0o620, uid: 3, gid: 5, mtime: T1 + 13 },
+  { name: 'dev/', type: 'directory', mtime: T1 + 14 },
+  { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666, mtime: T1 + 15 },
+  { name: 'dev/sda1', type: 'block-device', devmajor: 8, devminor: 1, mode: 0o660, gid: 6, mtime: T1 + 16 },
 ];
 
 const upper: readonly FixtureEntry[] = [
@@ -61,6 +64,7 @@ interface Node {
   readonly content?: string;
   readonly target?: string;
   readonly links?: readonly string[];
+  readonly rdev?: number;
 }
 
 /** Every path below `root` with what a rootfs comparison cares about (atime and ctime aside). */
@@ -72,7 +76,17 @@ async function describe(root: string): Promise<Record<string, Node>> {
       const path = rel === '' ? name : `${rel}/${name}`;
       const full = join(root, path);
       const stats = await lstat(full);
-      const type = stats.isDirectory() ? 'dir' : stats.isSymbolicLink() ? 'symlink' : stats.isFIFO() ? 'fifo' : 'file';
+      const type = stats.isDirectory()
+        ? 'dir'
+        : stats.isSymbolicLink()
+          ? 'symlink'
+          : stats.isFIFO()
+            ? 'fifo'
+            : stats.isCharacterDevice()
+              ? 'char'
+              : stats.isBlockDevice()
+                ? 'block'
+                : 'file';
       const node: Node = {
         type,
         mode: stats.mode & 0o7777,
@@ -81,6 +95,7 @@ async function describe(root: string): Promise<Record<string, Node>> {
         mtime: Math.floor(stats.mtimeMs / 1000),
         ...(type === 'file' ? { content: createHash('sha256').update(await readFile(full)).digest('hex') } : {}),
         ...(type === 'symlink' ? { target: await readlink(full) } : {}),
+        ...(type === 'char' || type === 'block' ? { rdev: stats.rdev } : {}),
       };
       nodes[path] = node;
       if (type === 'file' && stats.nlink > 1) byInode.set(stats.ino, [...(byInode.get(stats.ino) ?? []), path]);
@@ -113,4 +128,5 @@ test('two layers applied in order give the tree GNU tar -x gives', async (t) => 
   t.is(ours['var/log/old']?.type, 'symlink');
   t.deepEqual(ours['usr/bin/tool']?.links, ['usr/bin/tool', 'usr/bin/tool2']);
   t.is(ours['run/fifo']?.type, 'fifo');
+  t.like(ours['dev/sda1'], { type: 'block', gid: 6 });
 });

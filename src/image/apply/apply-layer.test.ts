@@ -1,13 +1,38 @@
 import test from 'ava';
+import { execFile } from 'node:child_process';
 import { lstat, mkdir, readFile, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { InputError, IntegrityError } from '../../errors/index.ts';
-import { applyLayer } from './apply-layer.ts';
+import { writeLayerTar, type LayerEntry } from '../layer/index.ts';
+import { applyLayer, type ApplyLayerResult } from './apply-layer.ts';
 import { freshRoot, layerStream, listing, tarBytes, type FixtureEntry } from './tar-fixture.ts';
+
+const run = promisify(execFile);
 
 async function apply(root: string, entries: readonly FixtureEntry[], options = {}) {
   return applyLayer(root, await layerStream(entries), options);
+}
+
+/** stat(1)'s file type and device numbers of `path`. */
+async function statType(path: string): Promise<string> {
+  return (await run('stat', ['-c', '%F %Hr:%Lr', path])).stdout.trim();
+}
+
+/** The extended attributes of `path` (not followed) as getfattr(1) of Debian's attr reads them, values in hex. */
+async function getfattr(path: string): Promise<Record<string, string>> {
+  const { stdout } = await run('getfattr', ['--absolute-names', '--no-dereference', '--match=-', '--encoding=hex', '--dump', path]);
+  const attributes: Record<string, string> = {};
+  for (const line of stdout.split('\n')) {
+    const match = /^([^=#]+)=0x([0-9a-f]*)$/.exec(line);
+    if (match !== null) attributes[match[1]!] = match[2]!;
+  }
+  return attributes;
+}
+
+function hex(text: string): string {
+  return Buffer.from(text).toString('hex');
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -28,6 +53,8 @@ test('every entry type is created with its owner, mode and mtime', async (t) => 
     { name: 'usr/bin/su-again', type: 'link', linkname: 'usr/bin/su', mode: 0o4755, mtime: 1_500_000 },
     { name: 'bin', type: 'symlink', linkname: '/usr/bin', uid: 3, gid: 4, mtime: 1_200_000 },
     { name: 'run/initctl', type: 'fifo', mode: 0o600, uid: 9, gid: 9, mtime: 1_300_000 },
+    { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666, uid: 0, gid: 0, mtime: 1_400_000 },
+    { name: 'dev/nvme0n1p1', type: 'block-device', devmajor: 259, devminor: 70_000, mode: 0o660, uid: 0, gid: 6, mtime: 1_400_001 },
   ]);
 
   const usr = await stat(join(root, 'usr'));
@@ -67,12 +94,23 @@ test('every entry type is created with its owner, mode and mtime', async (t) => 
   // The implicit parent `run` is made 0755, as containerd's mkparent does.
   t.is((await stat(join(root, 'run'))).mode & 0o7777, 0o755);
 
+  const devNull = await lstat(join(root, 'dev/null'));
+  t.true(devNull.isCharacterDevice());
+  t.is(devNull.mode & 0o7777, 0o666);
+  t.is(devNull.mtimeMs, 1_400_000_000);
+  const nvme = await lstat(join(root, 'dev/nvme0n1p1'));
+  t.true(nvme.isBlockDevice());
+  t.deepEqual([nvme.mode & 0o7777, nvme.uid, nvme.gid], [0o660, 0, 6]);
+  t.is(await statType(join(root, 'dev/nvme0n1p1')), 'block special file 259:70000');
+  t.is(await statType(join(root, 'dev/null')), 'character special file 1:3');
+
   t.deepEqual(result, {
     files: 2,
     directories: 3,
     symlinks: 1,
     hardlinks: 1,
     fifos: 1,
+    devices: 2,
     whiteouts: 0,
     bytes: 10,
     skipped: [],
@@ -282,53 +320,152 @@ test('the root entry ./ is ignored', async (t) => {
   t.deepEqual(await listing(root), ['a']);
 });
 
-test('a device node is refused by default, naming the entry and what was missing', async (t) => {
-  const { root } = await freshRoot(t);
-  const error = await t.throwsAsync(
-    apply(root, [{ name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 }]),
-    { instanceOf: InputError },
-  );
-  t.regex(error.message, /"dev\/null"/);
-  t.regex(error.message, /character device 1:3/);
-  t.deepEqual(await listing(root), []);
-});
-
-test("devices and xattrs are skipped and reported with unsupported: 'skip'", async (t) => {
+test('a device node replaces a lower file, and a character device 0:0 is made as it is', async (t) => {
   const { root } = await freshRoot(t);
   await mkdir(join(root, 'dev'));
-  await writeFile(join(root, 'dev/sda'), 'lower file stays: a skipped entry changes nothing');
-  const result = await apply(
-    root,
-    [
-      { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3 },
-      { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0 },
-      { name: 'bin/ping', content: 'ping', pax: { 'SCHILY.xattr.security.capability': 'cap' } },
-      { name: 'after', content: 'applied' },
-    ],
-    { unsupported: 'skip' },
-  );
-  t.deepEqual(
-    result.skipped.map(({ path, kind }) => ({ path, kind })),
-    [
-      { path: 'dev/null', kind: 'char' },
-      { path: 'dev/sda', kind: 'block' },
-      { path: 'bin/ping', kind: 'xattrs' },
-    ],
-  );
-  t.regex(result.skipped[2]?.reason ?? '', /security\.capability/);
-  t.is(await readFile(join(root, 'bin/ping'), 'utf8'), 'ping');
-  t.is(await readFile(join(root, 'after'), 'utf8'), 'applied');
+  await writeFile(join(root, 'dev/sda'), 'lower file');
+  const result = await apply(root, [
+    { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0, mode: 0o660, gid: 6 },
+    // An overlayfs-style whiteout in an OCI layer is no whiteout there (layer.md uses .wh.):
+    // it is applied as the device it is.
+    { name: 'etc/gone', type: 'character-device', devmajor: 0, devminor: 0, mode: 0o000 },
+  ]);
+  t.is(await statType(join(root, 'dev/sda')), 'block special file 8:0');
+  t.is((await lstat(join(root, 'dev/sda'))).gid, 6);
+  t.is(await statType(join(root, 'etc/gone')), 'character special file 0:0');
+  t.is(result.devices, 2);
+  t.is(result.whiteouts, 0);
   t.deepEqual(await listing(join(root, 'dev')), ['sda']);
 });
 
-test('an entry with xattrs is refused by default before anything is written', async (t) => {
+test('xattrs are applied to every entry type, and getfattr reads them', async (t) => {
   const { root } = await freshRoot(t);
-  const error = await t.throwsAsync(
-    apply(root, [{ name: 'bin/ping', content: 'ping', pax: { 'SCHILY.xattr.security.capability': 'cap' } }]),
-    { instanceOf: InputError },
+  const result = await apply(root, [
+    { name: 'd/', type: 'directory', pax: { 'SCHILY.xattr.user.dir': 'on a directory' } },
+    { name: 'd/f', content: 'f', pax: { 'SCHILY.xattr.user.file': 'on a file', 'SCHILY.xattr.trusted.t': 'root only' } },
+    { name: 'd/hard', type: 'link', linkname: 'd/f', pax: { 'SCHILY.xattr.user.via-link': 'shared inode' } },
+    // A symlink's own attribute (lsetxattr): trusted. is allowed on links, user. is not.
+    { name: 'd/link', type: 'symlink', linkname: 'f', pax: { 'SCHILY.xattr.trusted.on-link': 'link' } },
+    { name: 'd/fifo', type: 'fifo', pax: { 'SCHILY.xattr.trusted.on-fifo': 'fifo' } },
+    { name: 'd/null', type: 'character-device', devmajor: 1, devminor: 3, pax: { 'SCHILY.xattr.trusted.on-device': 'dev' } },
+  ]);
+  t.deepEqual(result.skipped, []);
+  t.deepEqual(await getfattr(join(root, 'd')), { 'user.dir': hex('on a directory') });
+  t.deepEqual(await getfattr(join(root, 'd/f')), {
+    'trusted.t': hex('root only'),
+    'user.file': hex('on a file'),
+    'user.via-link': hex('shared inode'),
+  });
+  t.deepEqual(await getfattr(join(root, 'd/link')), { 'trusted.on-link': hex('link') });
+  t.deepEqual(await getfattr(join(root, 'd/fifo')), { 'trusted.on-fifo': hex('fifo') });
+  t.deepEqual(await getfattr(join(root, 'd/null')), { 'trusted.on-device': hex('dev') });
+});
+
+test("a binary xattr value from kiln's tar writer is applied byte for byte", async (t) => {
+  const { root } = await freshRoot(t);
+  // NUL, newline, '=' and bytes that are not UTF-8: PAX records hold them as they are.
+  const binary = Buffer.from([0, 0xff, 0x0a, 0x3d, 0x80, 0]);
+  const entry: LayerEntry = {
+    path: 'f',
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtime: 0,
+    size: 1,
+    content: () => Readable.from([Buffer.from('f')]),
+    xattrs: { 'user.bin': binary, 'user.empty': Buffer.alloc(0) },
+  };
+  await applyLayer(root, writeLayerTar([entry]));
+  t.deepEqual(await getfattr(join(root, 'f')), { 'user.bin': binary.toString('hex'), 'user.empty': '' });
+});
+
+test('security.capability survives the chown and chmod of its file', async (t) => {
+  const { root } = await freshRoot(t);
+  // VFS_CAP_REVISION_2 with CAP_NET_RAW (bit 13) permitted and effective: what setcap cap_net_raw+ep writes.
+  const capability = Buffer.from([1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  await apply(root, [
+    { name: 'bin/ping', content: 'ping', mode: 0o755, uid: 0, gid: 0, pax: { 'SCHILY.xattr.security.capability': capability.toString('latin1') } },
+  ]);
+  t.deepEqual(await getfattr(join(root, 'bin/ping')), { 'security.capability': capability.toString('hex') });
+});
+
+test("an xattr the kernel refuses fails naming the entry, and is skipped and reported with unsupported: 'skip'", async (t) => {
+  const entries: FixtureEntry[] = [
+    { name: 'target', content: 't' },
+    // xattr(7): user. attributes are for regular files and directories; on a symlink, EPERM.
+    { name: 'link', type: 'symlink', linkname: 'target', pax: { 'SCHILY.xattr.user.nope': 'x', 'SCHILY.xattr.trusted.yes': 'y' } },
+  ];
+  const refused = await freshRoot(t);
+  const error = await t.throwsAsync(apply(refused.root, entries), { instanceOf: InputError });
+  t.regex(error.message, /layer entry "link".*user\.nope \(EPERM\)/);
+
+  const { root } = await freshRoot(t);
+  const result = await apply(root, entries, { unsupported: 'skip' });
+  t.deepEqual(result.skipped.map(({ path, kind }) => ({ path, kind })), [{ path: 'link', kind: 'xattrs' }]);
+  t.regex(result.skipped[0]?.reason ?? '', /user\.nope/);
+  t.deepEqual(await getfattr(join(root, 'link')), { 'trusted.yes': hex('y') });
+});
+
+test("overlayfs's own xattrs are skipped and reported with unsupported: 'skip', the others applied", async (t) => {
+  const { root } = await freshRoot(t);
+  const result = await apply(
+    root,
+    [{ name: 'd/', type: 'directory', pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y', 'SCHILY.xattr.user.kept': 'k' } }],
+    { unsupported: 'skip' },
   );
-  t.regex(error.message, /"bin\/ping".*security\.capability/);
-  t.deepEqual(await listing(root), []);
+  t.deepEqual(result.skipped.map(({ path, kind }) => ({ path, kind })), [{ path: 'd', kind: 'xattrs' }]);
+  t.regex(result.skipped[0]?.reason ?? '', /trusted\.overlay\.opaque/);
+  t.deepEqual(await getfattr(join(root, 'd')), { 'user.kept': hex('k') });
+});
+
+/** Applies `entries` in a child process whose capability sets lack CAP_MKNOD, as kiln not run as root. */
+async function applyWithoutMknod(root: string, entries: readonly FixtureEntry[], options: object): Promise<unknown> {
+  const tar = `${root}.tar`;
+  await writeFile(tar, await tarBytes(entries));
+  const script = `
+    const { createReadStream } = await import('node:fs');
+    const { applyLayer } = await import(${JSON.stringify(new URL('./apply-layer.ts', import.meta.url).href)});
+    try {
+      const result = await applyLayer(${JSON.stringify(root)}, createReadStream(${JSON.stringify(tar)}), ${JSON.stringify(options)});
+      console.log(JSON.stringify({ result }));
+    } catch (error) {
+      console.log(JSON.stringify({ error: { name: error.name, message: error.message } }));
+    }`;
+  const setpriv = ['--bounding-set', '-mknod', '--inh-caps', '-mknod'];
+  const { stdout } = await run('setpriv', [...setpriv, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script]);
+  return JSON.parse(stdout);
+}
+
+test("without CAP_MKNOD a device is refused by default, naming the entry, and skipped with unsupported: 'skip'", async (t) => {
+  const entries: FixtureEntry[] = [
+    { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
+    { name: 'dev/sda', type: 'block-device', devmajor: 8, devminor: 0 },
+    // Neither needs CAP_MKNOD: a FIFO, and a character device 0:0 (Linux 5.8).
+    { name: 'dev/fifo', type: 'fifo' },
+    { name: 'dev/whiteout', type: 'character-device', devmajor: 0, devminor: 0 },
+    { name: 'after', content: 'applied' },
+  ];
+  const refused = await freshRoot(t);
+  t.like(await applyWithoutMknod(refused.root, entries, {}), {
+    error: { name: 'InputError', message: 'layer entry "dev/null": cannot apply: character device 1:3 needs CAP_MKNOD, which kiln runs without (mknod(2): EPERM)' },
+  });
+  t.deepEqual(await listing(refused.root), ['dev']);
+  t.deepEqual(await listing(join(refused.root, 'dev')), []);
+
+  const { root } = await freshRoot(t);
+  await mkdir(join(root, 'dev'));
+  await writeFile(join(root, 'dev/sda'), 'lower file stays: a skipped entry changes nothing');
+  const { result } = (await applyWithoutMknod(root, entries, { unsupported: 'skip' })) as { result: ApplyLayerResult };
+  t.deepEqual(result.skipped.map(({ path, kind }) => ({ path, kind })), [
+    { path: 'dev/null', kind: 'char' },
+    { path: 'dev/sda', kind: 'block' },
+  ]);
+  t.like(result, { fifos: 1, devices: 1, files: 1 });
+  t.deepEqual(await listing(join(root, 'dev')), ['fifo', 'sda', 'whiteout']);
+  t.true((await lstat(join(root, 'dev/sda'))).isFile());
+  t.is(await statType(join(root, 'dev/whiteout')), 'character special file 0:0');
+  t.is(await readFile(join(root, 'after'), 'utf8'), 'applied');
 });
 
 test('a truncated tar is an IntegrityError', async (t) => {

@@ -5,10 +5,13 @@ import { readLayerTar, type ReadLayerEntry } from '../layer/index.ts';
 import { LayerApplication } from './layer-application.ts';
 
 /**
- * What the applier does with an entry it cannot create yet (device nodes and extended
- * attributes need the native addon, TODO(#5); FIFOs need mkfifo(1) until then):
- * `fail` (the default) stops with an InputError naming the entry, `skip` leaves the entry
- * (or, for xattrs, just its attributes) out and lists it in {@link ApplyLayerResult.skipped}.
+ * What the applier does with what it cannot create where it runs: a device node without
+ * CAP_MKNOD (kiln not root, or in a user namespace), an extended attribute the file system or
+ * kiln's privileges refuse (ENOTSUP, EPERM: a `user.` one on a symlink, a `trusted.` one
+ * without CAP_SYS_ADMIN), or one of overlayfs's own (`trusted.overlay.*`), which a layer never
+ * sets. `fail` (the default) stops with an InputError naming the entry, `skip` leaves the
+ * entry (or, for xattrs, just those attributes) out and lists it in
+ * {@link ApplyLayerResult.skipped}.
  */
 export type UnsupportedPolicy = 'fail' | 'skip';
 
@@ -34,7 +37,7 @@ export type ApplyEntry = Pick<
 export interface SkippedEntry {
   /** The entry's cleaned, root-relative path. */
   readonly path: string;
-  readonly kind: 'char' | 'block' | 'fifo' | 'xattrs';
+  readonly kind: 'char' | 'block' | 'xattrs';
   readonly reason: string;
 }
 
@@ -45,6 +48,8 @@ export interface ApplyLayerResult {
   readonly symlinks: number;
   readonly hardlinks: number;
   readonly fifos: number;
+  /** Character and block devices. */
+  readonly devices: number;
   /** Whiteout and opaque markers applied. */
   readonly whiteouts: number;
   /** Bytes of file content written. */
@@ -64,7 +69,9 @@ export interface ApplyLayerResult {
  * (a `..` above the root is refused, symlinks in parent directories resolve inside the root),
  * hard links must target an existing entry inside the root, and the last component of a name
  * is replaced, never written through. Ownership, mode (with setuid, setgid, sticky) and mtime
- * are applied after content; directory mtimes at the end, once their children are written.
+ * are applied after content, extended attributes after ownership (chown(2) clears
+ * `security.capability`); directory mtimes at the end, once their children are written.
+ * Devices and FIFOs are made with mknod(2) through the native addon (src/native).
  *
  * The tar is read as a stream and `layer` is destroyed when the application ends, whether it
  * succeeds or not. A failed application leaves `targetDir` partly applied; the caller owns it

@@ -3,8 +3,9 @@ import { constants } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, rename, rm, symlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { InputError, InternalError } from '../../errors/index.ts';
+import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../native/index.ts';
+import { isOverlayXattr } from '../layer/index.ts';
 import type { ApplyEntry, ApplyLayerOptions, ApplyLayerResult, SkippedEntry, UnsupportedPolicy } from './apply-layer.ts';
-import { makeFifo } from './make-fifo.ts';
 import { cleanEntryPath, resolveInRoot } from './safe-path.ts';
 import { LayerPaths, parseWhiteoutName, removeFromLower, removeLowerChildren } from './whiteout.ts';
 
@@ -27,6 +28,7 @@ export class LayerApplication {
   #symlinks = 0;
   #hardlinks = 0;
   #fifos = 0;
+  #devices = 0;
   #whiteouts = 0;
   #bytes = 0;
 
@@ -77,16 +79,13 @@ export class LayerApplication {
         throw new InternalError(`unhandled whiteout kind ${(whiteout satisfies never) as string}`);
     }
 
-    if (entry.type === 'char' || entry.type === 'block') {
-      // mknod(2) has no Node binding; containerd skips devices where it cannot create them too
-      // (tar_unix.go skipFile, in a user namespace), before removing anything at the path.
-      const kind = entry.type === 'char' ? 'character' : 'block';
-      this.#unsupported(path, entry.type, `${kind} device ${entry.devmajor ?? 0}:${entry.devminor ?? 0} needs mknod(2), which kiln has no native support for yet`);
-      return;
-    }
-    const xattrs = Object.keys(entry.xattrs ?? {});
-    if (xattrs.length > 0 && this.#policy === 'fail') {
-      this.#unsupported(path, 'xattrs', xattrReason(xattrs));
+    // Attributes overlayfs keeps its own state in are never set: on a tree that becomes an
+    // overlay lower directory they would redirect or hide its content. Refused (or left out)
+    // before anything is written.
+    const xattrs = Object.entries(entry.xattrs ?? {});
+    const overlay = xattrs.filter(([name]) => isOverlayXattr(name)).map(([name]) => name);
+    if (overlay.length > 0) {
+      this.#unsupported(path, 'xattrs', `extended attributes ${overlay.join(', ')} are overlayfs's own state, which a layer must not set`);
     }
 
     const parent = await resolveInRoot(this.#root, parentPath, this.#knownDirs);
@@ -106,13 +105,17 @@ export class LayerApplication {
         await this.#makeHardlink(dest, entry);
         break;
       case 'fifo':
-        if (!(await this.#makeFifo(parent, dest, path, entry))) return;
+      case 'char':
+      case 'block':
+        if (!(await this.#makeNode(parent, dest, path, entry))) return;
         break;
       default:
         throw new InternalError(`unhandled entry type ${(entry.type satisfies never) as string}`);
     }
     this.#layer.add(dest);
-    if (xattrs.length > 0) this.#unsupported(path, 'xattrs', xattrReason(xattrs));
+    // After chown, which clears security.capability (capabilities(7)), as containerd's
+    // createTarFile sets them after Lchown.
+    this.#setXattrs(dest, path, xattrs.filter(([name]) => !isOverlayXattr(name)));
   }
 
   /**
@@ -136,6 +139,7 @@ export class LayerApplication {
       symlinks: this.#symlinks,
       hardlinks: this.#hardlinks,
       fifos: this.#fifos,
+      devices: this.#devices,
       whiteouts: this.#whiteouts,
       bytes: this.#bytes,
       skipped: [...this.#skipped],
@@ -225,15 +229,27 @@ export class LayerApplication {
     this.#hardlinks += 1;
   }
 
-  /** Creates a FIFO; false when it was skipped as unsupported. */
-  async #makeFifo(parent: string, dest: string, path: string, entry: ApplyEntry): Promise<boolean> {
-    // Made under a fresh name and renamed into place, so a missing mkfifo(1) is found out
-    // before the entry it would replace is removed.
-    const scratch = join(parent, `.kiln-fifo-${randomBytes(8).toString('hex')}`);
-    const failure = await makeFifo(scratch, entry.mode, this.#signal);
-    if (failure !== undefined) {
-      this.#unsupported(path, 'fifo', failure.reason);
-      return false;
+  /**
+   * Creates a FIFO or device node with mknod(2); false when a device was skipped as
+   * unsupported (no CAP_MKNOD: kiln not root, or in a user namespace, where containerd skips
+   * devices too).
+   */
+  async #makeNode(parent: string, dest: string, path: string, entry: ApplyEntry): Promise<boolean> {
+    const major = entry.devmajor ?? 0;
+    const minor = entry.devminor ?? 0;
+    const type = entry.type === 'char' ? S_IFCHR : entry.type === 'block' ? S_IFBLK : S_IFIFO;
+    // Made under a fresh name and renamed into place, so a device mknod(2) refuses is found
+    // out before the entry it would replace is removed. 0600 until chown and chmod.
+    const scratch = join(parent, `.kiln-node-${randomBytes(8).toString('hex')}`);
+    try {
+      mknod(scratch, type | 0o600, major, minor);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EPERM' && (entry.type === 'char' || entry.type === 'block')) {
+        const kind = entry.type === 'char' ? 'character' : 'block';
+        this.#unsupported(path, entry.type, `${kind} device ${major}:${minor} needs CAP_MKNOD, which kiln runs without (mknod(2): EPERM)`);
+        return false;
+      }
+      throw error;
     }
     try {
       await this.#clear(dest, false);
@@ -245,8 +261,46 @@ export class LayerApplication {
     await lchown(dest, entry.uid, entry.gid);
     await chmod(dest, entry.mode & 0o7777);
     await lutimes(dest, entry.mtime, entry.mtime);
-    this.#fifos += 1;
+    if (entry.type === 'fifo') this.#fifos += 1;
+    else this.#devices += 1;
     return true;
+  }
+
+  /**
+   * Sets the entry's extended attributes on `dest` (lsetxattr(2): a symlink's own). One the
+   * file system or kiln's privileges refuse (ENOTSUP, EPERM: a `user.` attribute of a symlink
+   * or device, a `trusted.` one without CAP_SYS_ADMIN) is unsupported, as containerd ignores
+   * ENOTSUP; a name or value the kernel finds malformed is an InputError naming the entry.
+   */
+  #setXattrs(dest: string, path: string, xattrs: ReadonlyArray<readonly [string, Buffer]>): void {
+    const entry = `layer entry ${JSON.stringify(path)}`;
+    const refused: string[] = [];
+    for (const [name, value] of xattrs) {
+      if (name === '' || name.includes('\0')) {
+        throw new InputError(`${entry}: extended attribute name ${JSON.stringify(name)} is empty or holds a NUL`);
+      }
+      try {
+        lsetxattr(dest, name, value);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        switch (code) {
+          case 'EPERM':
+          case 'ENOTSUP':
+            refused.push(`${name} (${code})`);
+            break;
+          // A name over 255 bytes, a value over 64 KiB, a malformed name (xattr(7)).
+          case 'ERANGE':
+          case 'E2BIG':
+          case 'EINVAL':
+            throw new InputError(`${entry}: extended attribute ${name}: ${(error as Error).message}`, { cause: error });
+          default:
+            throw error;
+        }
+      }
+    }
+    if (refused.length > 0) {
+      this.#unsupported(path, 'xattrs', `extended attributes ${refused.join(', ')} were refused by the file system or kiln's privileges`);
+    }
   }
 
   /**
@@ -323,8 +377,4 @@ export class LayerApplication {
       hint: "apply with { unsupported: 'skip' } to leave such entries out and list them",
     });
   }
-}
-
-function xattrReason(names: readonly string[]): string {
-  return `extended attributes ${names.join(', ')} need setxattr(2), which kiln has no native support for yet`;
 }

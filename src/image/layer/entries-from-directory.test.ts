@@ -108,6 +108,37 @@ test('a walked tree written as a layer lists in GNU tar like the tree itself', a
   t.deepEqual(types, ['dir:dir:', 'dir/hard:file:', 'dir/link:symlink:sub/file', 'dir/sub:dir:', 'dir/sub/file:hardlink:dir/hard']);
 });
 
+test("xattrs of a walked tree reach the layer tar, user. and trusted. alike; overlayfs's own stay out", async (t) => {
+  const root = await tree(t);
+  await mkdir(join(root, 'dir'));
+  await writeFile(join(root, 'dir', 'file'), 'content');
+  await link(join(root, 'dir', 'file'), join(root, 'hard'));
+  await symlink('dir/file', join(root, 'link'));
+  // Set by setfattr(1) (Debian's attr), so the walk's reading is checked against another writer.
+  const setfattr = (name: string, value: string, path: string) => run('setfattr', ['-h', '-n', name, '-v', value, join(root, path)]);
+  await setfattr('user.kiln', '0x00ff0a3d80', 'dir/file');
+  await setfattr('trusted.kiln', 'root only', 'dir/file');
+  await setfattr('user.on-dir', 'yes', 'dir');
+  await setfattr('trusted.overlay.opaque', 'y', 'dir');
+  await setfattr('trusted.on-link', 'link', 'link');
+
+  const chunks: Buffer[] = [];
+  for await (const chunk of writeLayerTar(entriesFromDirectory(root))) chunks.push(chunk as Buffer);
+  const xattrs: Record<string, Record<string, string> | undefined> = {};
+  for await (const entry of readLayerTar(Readable.from([Buffer.concat(chunks)]))) {
+    xattrs[entry.path] =
+      entry.xattrs === undefined ? undefined : Object.fromEntries(Object.entries(entry.xattrs).map(([name, value]) => [name, value.toString('hex')]));
+    entry.body.resume();
+  }
+  t.deepEqual(xattrs, {
+    dir: { 'user.on-dir': Buffer.from('yes').toString('hex') },
+    'dir/file': { 'trusted.kiln': Buffer.from('root only').toString('hex'), 'user.kiln': '00ff0a3d80' },
+    // The inode's attributes travel with its first path; the hardlink to it has none.
+    hard: undefined,
+    link: { 'trusted.on-link': Buffer.from('link').toString('hex') },
+  });
+});
+
 test('an aborted walk stops with the abort reason', async (t) => {
   const root = await tree(t);
   for (let i = 0; i < 10; i++) await writeFile(join(root, `f${i}`), '');

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InputError } from '../../errors/index.ts';
+import { readXattrs } from '../../native/index.ts';
 import { compareLayerPaths } from './compare-layer-paths.ts';
 import { deviceMajor, deviceMinor } from './device-numbers.ts';
 import type { LayerEntry } from './layer-entry.ts';
+import { isOverlayXattr } from './overlay-xattr.ts';
 
 /** Options of {@link entriesFromDirectory}. */
 export interface EntriesFromDirectoryOptions {
@@ -38,11 +40,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Mode is the permission bits with setuid/setgid/sticky, mtime whole seconds (floored). A
  * file that shrank or grew since its lstat fails the writer with IntegrityError.
  *
- * Xattrs are not read: Node cannot list them without native code. TODO(#5): read xattrs
- * through the native addon once it has them.
+ * Extended attributes come with each entry but hardlinks (whose inode's attributes travel
+ * with its first path), in name order, read through the native addon (llistxattr(2),
+ * lgetxattr(2)): every one the process may read (`trusted.` ones need CAP_SYS_ADMIN), except
+ * overlayfs's own (`trusted.overlay.*`, `user.overlay.*`), which describe how an overlay
+ * upper directory is stacked, not its content, and which the layer applier refuses. A file
+ * without attributes costs one llistxattr(2), about 2 µs (measured on 50k empty files: 0.10 s
+ * of a 0.48 s walk).
  *
- * The metadata calls (readdir, lstat, readlink) and the reads of files up to 256 KiB are
- * synchronous, handing the event loop a turn every few milliseconds: a threadpool round trip
+ * The metadata calls (readdir, lstat, readlink, the xattr calls) and the reads of files up to
+ * 256 KiB are synchronous, handing the event loop a turn every few milliseconds: a threadpool round trip
  * per call made the walk ten times slower than GNU tar on a tree of small files (measured on
  * 74k entries: 1.2 s synchronous against 11 s asynchronous). Larger files are streamed. So a
  * directory on a file system that can hang (NFS, FUSE) can stall the event loop; kiln walks
@@ -84,21 +91,23 @@ export async function* entriesFromDirectory(
 }
 
 function toEntry(path: string, absolute: string, stats: BigIntStats, seen: Map<string, string>): LayerEntry | undefined {
-  const base = {
+  const common = {
     path,
     mode: Number(stats.mode & 0o7777n),
     uid: Number(stats.uid),
     gid: Number(stats.gid),
     mtime: seconds(stats.mtimeNs),
   };
-  if (stats.isDirectory()) return { ...base, type: 'dir' };
   if (stats.isSocket()) return undefined;
-  if (stats.nlink > 1n) {
+  if (stats.nlink > 1n && !stats.isDirectory()) {
     const key = `${stats.dev}:${stats.ino}`;
     const first = seen.get(key);
-    if (first !== undefined) return { ...base, type: 'hardlink', linkname: first };
+    if (first !== undefined) return { ...common, type: 'hardlink', linkname: first };
     seen.set(key, path);
   }
+  const xattrs = layerXattrs(absolute);
+  const base = xattrs === undefined ? common : { ...common, xattrs };
+  if (stats.isDirectory()) return { ...base, type: 'dir' };
   if (stats.isFile()) {
     const size = Number(stats.size);
     const content =
@@ -119,6 +128,17 @@ function toEntry(path: string, absolute: string, stats: BigIntStats, seen: Map<s
     };
   }
   throw new InputError(`${absolute}: unsupported file type (mode ${stats.mode.toString(8)})`);
+}
+
+/** The attributes of `path` a layer carries, or undefined when there are none. */
+function layerXattrs(path: string): Record<string, Buffer> | undefined {
+  const all = readXattrs(path);
+  let kept: Record<string, Buffer> | undefined;
+  for (const [name, value] of Object.entries(all)) {
+    if (isOverlayXattr(name)) continue;
+    (kept ??= {})[name] = value;
+  }
+  return kept;
 }
 
 /**

@@ -9,6 +9,7 @@ export { writeLayerTar, type WriteLayerTarOptions } from './tar-writer.ts';
 export { readLayerTar, type ReadLayerEntry, type ReadLayerTarOptions } from './tar-reader.ts';
 export { entriesFromDirectory, type EntriesFromDirectoryOptions } from './entries-from-directory.ts';
 export { deviceMajor, deviceMinor } from './device-numbers.ts';
+export { isOverlayXattr } from './overlay-xattr.ts';
 export {
   OPAQUE_WHITEOUT,
   WHITEOUT_PREFIX,

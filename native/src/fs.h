@@ -1,0 +1,16 @@
+// The file-system surface of the addon: the calls Node's fs lacks, exported as
+// `require('kiln_native.node').fs` and typed in src/native/native.d.ts. Each call is one
+// synchronous syscall on the JavaScript thread (they are quick on local file systems).
+#pragma once
+
+#include <napi.h>
+
+namespace kiln {
+
+// lgetxattr, lsetxattr, llistxattr, lremovexattr (xattr.cc).
+void AddXattrFunctions(Napi::Env env, Napi::Object fs);
+
+// mknod (mknod.cc).
+void AddMknodFunction(Napi::Env env, Napi::Object fs);
+
+}  // namespace kiln
