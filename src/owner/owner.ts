@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -48,16 +48,24 @@ export async function claimDirectory(dir: string): Promise<void> {
 }
 
 /**
+ * How long a directory without its owner file is taken to be in the making (between its
+ * mkdir and the owner write) rather than left by a crash in between.
+ */
+const UNCLAIMED_GRACE_MS = 60_000;
+
+/**
  * Whether `dir` may be removed by a cleaner: its owner file names a dead process, or it has
- * no readable owner file (a crash between mkdir and the owner write).
+ * had no owner file for longer than a process takes to write one (a crash between mkdir and
+ * the owner write). A directory that is gone counts as abandoned: nothing is left to clean.
  */
 export async function isAbandoned(dir: string): Promise<boolean> {
   let text: string;
   try {
     text = await readFile(join(dir, OWNER_FILE), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const made = await stat(dir).catch(() => undefined);
+    return made === undefined || Date.now() - made.mtimeMs > UNCLAIMED_GRACE_MS;
   }
   const owner = parseOwner(text);
   return owner === undefined || !isAlive(owner);
