@@ -9,6 +9,9 @@
         'src/arguments.cc',
         'src/errno-error.cc',
         'src/mknod.cc',
+        'src/sandbox-child.cc',
+        'src/sandbox-exit.cc',
+        'src/sandbox-spawn.cc',
         'src/xattr.cc',
       ],
       # node-addon-api is headers only. Its gyp targets (node_addon_api_except) are not used:
@@ -34,6 +37,16 @@
         '-fstack-protector-strong',
       ],
       'ldflags': ['-Wl,-z,relro,-z,now'],
+    },
+    {
+      # PID 1 of every sandbox (src/kiln-init.c), exec'd by the spawn of sandbox-spawn.cc.
+      # Static, so it runs in any root file system whatever libc the image has (Debian's
+      # libc6-dev ships libc.a).
+      'target_name': 'kiln-init',
+      'type': 'executable',
+      'sources': ['src/kiln-init.c'],
+      'cflags': ['-std=c11', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-O2', '-fstack-protector-strong'],
+      'ldflags': ['-static'],
     },
   ],
 }

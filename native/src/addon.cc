@@ -1,9 +1,11 @@
 // kiln_native: what only native code can do for kiln, one object per surface. `fs` holds the
-// file-system calls Node lacks (xattrs, mknod), used by src/native; the sandbox surface
-// arrives with its issue. Policy stays in TypeScript; src/native/native.d.ts types it all.
+// file-system calls Node lacks (xattrs, mknod), used by src/native; `sandbox` runs commands
+// in namespaces (sandbox-spawn.cc, sandbox-exit.cc, with kiln-init.c), used by src/sandbox.
+// Policy stays in TypeScript; src/native/native.d.ts types it all.
 #include <napi.h>
 
 #include "fs.h"
+#include "sandbox.h"
 
 namespace {
 
@@ -12,6 +14,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kiln::AddXattrFunctions(env, fs);
   kiln::AddMknodFunction(env, fs);
   exports.Set("fs", fs);
+  Napi::Object sandbox = Napi::Object::New(env);
+  kiln::AddSandboxSpawnFunction(env, sandbox);
+  kiln::AddSandboxExitFunctions(env, sandbox);
+  exports.Set("sandbox", sandbox);
   return exports;
 }
 

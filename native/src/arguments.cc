@@ -74,4 +74,61 @@ Napi::Uint8Array BytesField(const Napi::Object& options, const char* function, c
   return value.As<Napi::Uint8Array>();
 }
 
+bool BoolField(const Napi::Object& options, const char* function, const char* field) {
+  Napi::Value value = options.Get(field);
+  if (!value.IsBoolean()) ThrowType(options.Env(), function, field, "a boolean", Describe(value));
+  return value.As<Napi::Boolean>().Value();
+}
+
+namespace {
+
+// The elements of the array `field`, each checked by `check(element, "field[i]")`.
+template <typename Check>
+void ForEachElement(const Napi::Object& options, const char* function, const char* field, Check check) {
+  Napi::Value value = options.Get(field);
+  if (!value.IsArray()) ThrowType(options.Env(), function, field, "an array", Describe(value));
+  Napi::Array array = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    check(array.Get(i), std::string(field) + "[" + std::to_string(i) + "]");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> StringArrayField(const Napi::Object& options, const char* function, const char* field) {
+  std::vector<std::string> strings;
+  ForEachElement(options, function, field, [&](const Napi::Value& element, const std::string& name) {
+    if (!element.IsString()) ThrowType(options.Env(), function, name.c_str(), "a string", Describe(element));
+    std::string text = element.As<Napi::String>().Utf8Value();
+    if (text.find('\0') != std::string::npos) {
+      ThrowType(options.Env(), function, name.c_str(), "a string without NUL bytes", "one with a NUL byte");
+    }
+    strings.push_back(std::move(text));
+  });
+  return strings;
+}
+
+std::vector<uint32_t> UintArrayField(const Napi::Object& options, const char* function, const char* field,
+                                     uint32_t max) {
+  std::vector<uint32_t> numbers;
+  ForEachElement(options, function, field, [&](const Napi::Value& element, const std::string& name) {
+    // Read through a one-field object so the checks and messages are UintField's own.
+    Napi::Object holder = Napi::Object::New(options.Env());
+    holder.Set(name, element);
+    numbers.push_back(UintField(holder, function, name.c_str(), max));
+  });
+  return numbers;
+}
+
+std::vector<Napi::Object> ObjectArrayField(const Napi::Object& options, const char* function, const char* field) {
+  std::vector<Napi::Object> objects;
+  ForEachElement(options, function, field, [&](const Napi::Value& element, const std::string& name) {
+    if (!element.IsObject() || element.IsArray()) {
+      ThrowType(options.Env(), function, name.c_str(), "an object", Describe(element));
+    }
+    objects.push_back(element.As<Napi::Object>());
+  });
+  return objects;
+}
+
 }  // namespace kiln

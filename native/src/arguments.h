@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kiln {
 
@@ -20,6 +21,19 @@ std::string StringField(const Napi::Object& options, const char* function, const
 
 // An integer field from 0 to `max`.
 uint32_t UintField(const Napi::Object& options, const char* function, const char* field, uint32_t max);
+
+// A boolean field.
+bool BoolField(const Napi::Object& options, const char* function, const char* field);
+
+// An array field whose every element is a string without NUL bytes.
+std::vector<std::string> StringArrayField(const Napi::Object& options, const char* function, const char* field);
+
+// An array field whose every element is an integer from 0 to `max`.
+std::vector<uint32_t> UintArrayField(const Napi::Object& options, const char* function, const char* field,
+                                     uint32_t max);
+
+// An array field whose every element is an object (not an array); `field[i]` names each in errors.
+std::vector<Napi::Object> ObjectArrayField(const Napi::Object& options, const char* function, const char* field);
 
 // A Uint8Array field (a Buffer is one); valid while the calling scope holds it.
 Napi::Uint8Array BytesField(const Napi::Object& options, const char* function, const char* field);

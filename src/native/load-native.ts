@@ -26,6 +26,26 @@ export function loadNative(): NativeAddon {
 }
 
 /**
+ * The kiln-init executable built beside the addon (native/binding.gyp): PID 1 of every
+ * sandbox. Loads the addon first, so a missing build fails as {@link loadNative} does.
+ *
+ * @throws as {@link loadNative}; InternalError when the addon was built without kiln-init.
+ */
+export function kilnInitPath(): string {
+  loadNative();
+  const root = packageRoot(dirname(fileURLToPath(import.meta.url)));
+  const addon = BUILDS.map((build) => join(root, build)).find((candidate) => existsSync(candidate));
+  const init = join(dirname(addon!), 'kiln-init');
+  if (!existsSync(init)) {
+    throw new InternalError(`kiln-init is not built: ${init} does not exist`, {
+      hint: `run \`npm run build:native\` in ${root}`,
+      file: init,
+    });
+  }
+  return init;
+}
+
+/**
  * Loads the addon of the package at `root`; {@link loadNative} with its lookup spelt out,
  * for tests.
  *

@@ -44,4 +44,109 @@ export interface NativeFs {
 /** `require('kiln_native.node')`: one object per surface. */
 export interface NativeAddon {
   readonly fs: NativeFs;
+  readonly sandbox: NativeSandbox;
+}
+
+/**
+ * One step of a sandbox's root file system setup, run in order in the sandbox's own mount
+ * namespace before pivot_root. Paths are host paths (under `root`). `mkdir`, `mknod` and
+ * `symlink` accept what already exists; the setup runs with umask 0.
+ */
+export type NativeSetupOperation =
+  | {
+      readonly kind: 'mount';
+      /** mount(2)'s arguments; absent source, fstype or data are NULL. */
+      readonly source?: string;
+      readonly target: string;
+      readonly fstype?: string;
+      readonly flags: number;
+      readonly data?: string;
+    }
+  | { readonly kind: 'mkdir'; readonly path: string; readonly mode: number }
+  /** Creates an empty regular file when none is there (a bind mount's target). */
+  | { readonly kind: 'file'; readonly path: string; readonly mode: number }
+  | { readonly kind: 'mknod'; readonly path: string; readonly mode: number; readonly major: number; readonly minor: number }
+  | { readonly kind: 'symlink'; readonly target: string; readonly path: string };
+
+/** What {@link NativeSandbox.spawn} is told: the whole sandbox, decided by src/sandbox. */
+export interface NativeSpawnOptions {
+  /** The kiln-init executable (native/build/Release/kiln-init), exec'd as PID 1. */
+  readonly init: string;
+  /** The command; argv[0] is looked up in the PATH of `env` as execvp does. */
+  readonly argv: readonly string[];
+  /** `NAME=value` entries: the command's whole environment. */
+  readonly env: readonly string[];
+  /** Absolute, inside the sandbox; created (as root, mode 0755) when missing. */
+  readonly cwd: string;
+  /** The directory that becomes `/` (pivot_root): a mount point once `setup` has run. */
+  readonly root: string;
+  readonly hostname: string;
+  /** true: a new network namespace with `lo` up; false: the host's network. */
+  readonly newNetwork: boolean;
+  readonly uid: number;
+  readonly gid: number;
+  /** The supplementary groups (setgroups(2)). */
+  readonly groups: readonly number[];
+  /** The umask the command starts with. */
+  readonly umask: number;
+  /**
+   * Capability numbers (0–63, capabilities(7)) kept in the bounding set, and for uid 0 in the
+   * effective and permitted sets; every other one is dropped, nothing is inheritable or
+   * ambient. A uid other than 0 has no effective capability.
+   */
+  readonly capabilities: readonly number[];
+  /** prctl(PR_SET_NO_NEW_PRIVS) before the exec. */
+  readonly noNewPrivileges: boolean;
+  /** setrlimit(2) of each, before the user changes: `resource` is RLIMIT_*, Infinity is unlimited. */
+  readonly rlimits: readonly { readonly resource: number; readonly soft: number; readonly hard: number }[];
+  readonly setup: readonly NativeSetupOperation[];
+  /** true: a pipe to the command's stdin is returned; false: stdin is /dev/null. */
+  readonly stdin: boolean;
+}
+
+/**
+ * A running sandbox: the pid of its init (in kiln's pid namespace) and descriptors the caller
+ * owns: `pidfd` until {@link NativeSandbox.watchExit} takes it, the read ends of stdout and
+ * stderr, and the write end of stdin (-1 without one). All are close-on-exec.
+ */
+export interface NativeSpawnResult {
+  readonly pid: number;
+  readonly pidfd: number;
+  readonly stdin: number;
+  readonly stdout: number;
+  readonly stderr: number;
+}
+
+/**
+ * What a failed sandbox setup throws: a {@link NativeErrnoError} with the step that failed
+ * (`stage`: 'spawn', 'mount', 'mkdir', 'pivot_root', 'hostname', 'network', 'rlimits',
+ * 'capabilities', 'user', 'cwd', 'lookup', 'no_new_privs', 'exec', 'exec-init', …), `operation` (the index in `setup`) for a setup step, and
+ * `path` naming what it failed on. A command not found on PATH is stage 'lookup', syscall
+ * 'execvp', code 'ENOENT', message `exec: "name": executable file not found in $PATH`.
+ */
+export interface NativeSandboxError extends NativeErrnoError {
+  readonly stage: string;
+  readonly operation?: number;
+}
+
+/** The sandbox surface. */
+export interface NativeSandbox {
+  /**
+   * Clones the sandbox (clone3 with CLONE_PIDFD and new mount, pid, uts, ipc, cgroup and,
+   * with `newNetwork`, net namespaces), runs `setup`, pivots into `root` and execs kiln-init,
+   * which execs the command. Returns once the command was exec'd; throws a
+   * {@link NativeSandboxError} when anything before failed (the sandbox is then reaped).
+   */
+  spawn(options: NativeSpawnOptions): NativeSpawnResult;
+  /**
+   * Takes `pidfd` and calls `onExit` once the process exited and was reaped (waitid P_PIDFD),
+   * then closes `pidfd`; waits on the event loop (a uv_poll), keeping it alive meanwhile.
+   * `code` is the exit status, or `signal` the number of the signal that killed it.
+   */
+  watchExit(options: {
+    readonly pidfd: number;
+    readonly onExit: (error: NativeErrnoError | null, code: number | null, signal: number | null) => void;
+  }): void;
+  /** pidfd_send_signal(2). */
+  signal(options: { readonly pidfd: number; readonly signal: number }): void;
 }

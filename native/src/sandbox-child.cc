@@ -1,0 +1,226 @@
+// The child of sandbox.spawn, from the clone to the execveat of kiln-init: it runs in a copy of
+// one thread of Node's process, so it calls only async-signal-safe functions (signal-safety(7))
+// and raw syscalls, allocates nothing, and reports any failure as a struct kiln_report on the
+// report pipe before _exit (sandbox-report.h).
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sandbox-plan.h"
+#include "sandbox-report.h"
+
+namespace kiln {
+namespace {
+
+void CopyText(char* to, size_t size, const char* from) {
+  size_t i = 0;
+  for (; i + 1 < size && from[i] != '\0'; i++) to[i] = from[i];
+  to[i] = '\0';
+}
+
+[[noreturn]] void Fail(const char* stage, const char* syscall_name, int error, int index = -1) {
+  kiln_report report;
+  for (size_t i = 0; i < sizeof report; i++) reinterpret_cast<char*>(&report)[i] = 0;
+  CopyText(report.stage, sizeof report.stage, stage);
+  CopyText(report.syscall, sizeof report.syscall, syscall_name);
+  report.error = error;
+  report.index = index;
+  ssize_t ignored = write(KILN_REPORT_FD, &report, sizeof report);
+  (void)ignored;
+  _exit(125);
+}
+
+// mkdir -p of `path` (a writable copy), each existing component accepted.
+int MakeParents(char* path, mode_t mode) {
+  for (char* p = path + 1; *p != '\0'; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    int result = mkdir(path, mode);
+    *p = '/';
+    if (result != 0 && errno != EEXIST) return -1;
+  }
+  if (mkdir(path, mode) != 0 && errno != EEXIST) return -1;
+  return 0;
+}
+
+void RunOperation(const Operation& op, int index) {
+  switch (op.kind) {
+    case Operation::kMount:
+      if (mount(op.has_source ? op.source.c_str() : nullptr, op.target.c_str(),
+                op.has_fstype ? op.fstype.c_str() : nullptr, op.flags,
+                op.has_data ? op.data.c_str() : nullptr) != 0) {
+        Fail("mount", "mount", errno, index);
+      }
+      return;
+    case Operation::kMkdir:
+      if (mkdir(op.target.c_str(), op.mode) != 0 && errno != EEXIST) Fail("mkdir", "mkdir", errno, index);
+      return;
+    case Operation::kFile: {
+      int fd = open(op.target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, op.mode);
+      if (fd < 0) Fail("file", "open", errno, index);
+      close(fd);
+      return;
+    }
+    case Operation::kMknod:
+      if (mknod(op.target.c_str(), op.mode, makedev(op.major, op.minor)) != 0 && errno != EEXIST) {
+        Fail("mknod", "mknod", errno, index);
+      }
+      return;
+    case Operation::kSymlink:
+      if (symlink(op.source.c_str(), op.target.c_str()) != 0 && errno != EEXIST) Fail("symlink", "symlink", errno, index);
+      return;
+  }
+}
+
+// Brings the loopback interface of the new network namespace up (netdevice(7) SIOCSIFFLAGS).
+void LoopbackUp() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) Fail("network", "socket", errno);
+  struct ifreq request;
+  for (size_t i = 0; i < sizeof request; i++) reinterpret_cast<char*>(&request)[i] = 0;
+  CopyText(request.ifr_name, sizeof request.ifr_name, "lo");
+  if (ioctl(fd, SIOCGIFFLAGS, &request) != 0) Fail("network", "ioctl", errno);
+  request.ifr_flags |= IFF_UP;
+  if (ioctl(fd, SIOCSIFFLAGS, &request) != 0) Fail("network", "ioctl", errno);
+  close(fd);
+}
+
+// execvp's search: the first regular, executable file named argv[0] in a PATH directory (an
+// empty entry is the working directory), written into `out`; a name with a '/' is used as is.
+bool LookUp(const char* name, const char* path_variable, char* out, size_t size) {
+  size_t name_length = strlen(name);
+  for (const char* p = name; *p != '\0'; p++) {
+    if (*p == '/') {
+      CopyText(out, size, name);
+      return true;
+    }
+  }
+  const char* start = path_variable;
+  for (;;) {
+    const char* end = start;
+    while (*end != '\0' && *end != ':') end++;
+    size_t dir_length = static_cast<size_t>(end - start);
+    if (dir_length == 0) dir_length = 1, start = ".";
+    if (dir_length + 1 + name_length + 1 <= size) {
+      memcpy(out, start, dir_length);
+      out[dir_length] = '/';
+      memcpy(out + dir_length + 1, name, name_length + 1);
+      struct stat status;
+      if (stat(out, &status) == 0 && S_ISREG(status.st_mode) && access(out, X_OK) == 0) return true;
+    }
+    if (*end == '\0') return false;
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+[[noreturn]] void SandboxChild(Plan& plan, int init_fd, int stdin_fd, int stdout_fd, int stderr_fd, int report_fd) {
+  // Node ignores SIGPIPE and handles others; an ignored signal would stay ignored across exec.
+  struct sigaction action;
+  for (size_t i = 0; i < sizeof action; i++) reinterpret_cast<char*>(&action)[i] = 0;
+  action.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &action, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // All the descriptors are >= 10 (HighFd), so these dup2s never overwrite one another.
+  if (dup2(report_fd, KILN_REPORT_FD) < 0) _exit(125);
+  if (dup2(stdin_fd, 0) < 0) Fail("stdio", "dup2", errno);
+  if (dup2(stdout_fd, 1) < 0) Fail("stdio", "dup2", errno);
+  if (dup2(stderr_fd, 2) < 0) Fail("stdio", "dup2", errno);
+  // Nothing else of Node's reaches the sandbox; init_fd stays open until the execveat.
+  if (syscall(SYS_close_range, KILN_REPORT_FD + 1, ~0U, CLOSE_RANGE_CLOEXEC) != 0) Fail("stdio", "close_range", errno);
+
+  // Mounts made from here on stay in this mount namespace (mount_namespaces(7)).
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Fail("propagation", "mount", errno);
+  // The setup's modes are exact (device nodes 0666); the command gets the umask it was given.
+  umask(0);
+  for (size_t i = 0; i < plan.operations.size(); i++) RunOperation(plan.operations[i], static_cast<int>(i));
+
+  // pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new
+  // (pivot_root(2), NOTES).
+  if (chdir(plan.root.c_str()) != 0) Fail("pivot_root", "chdir", errno);
+  if (syscall(SYS_pivot_root, ".", ".") != 0) Fail("pivot_root", "pivot_root", errno);
+  if (umount2(".", MNT_DETACH) != 0) Fail("pivot_root", "umount2", errno);
+  if (chdir("/") != 0) Fail("pivot_root", "chdir", errno);
+
+  if (sethostname(plan.hostname.c_str(), plan.hostname.size()) != 0) Fail("hostname", "sethostname", errno);
+  if (plan.new_network) LoopbackUp();
+  // The working directory is created as root when missing, as Docker does for WORKDIR.
+  if (MakeParents(plan.cwd_buffer.data(), 0755) != 0) Fail("cwd", "mkdir", errno);
+
+  for (size_t i = 0; i < plan.rlimits.size(); i++) {
+    if (setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource), &plan.rlimits[i].limit) != 0) {
+      Fail("rlimits", "setrlimit", errno, -1);
+    }
+  }
+  // The bounding set limits what any later execve can gain, a set-user-ID root file's too
+  // (capabilities(7)); dropping needs CAP_SETPCAP, so before the user changes. EINVAL past
+  // the kernel's last capability.
+  for (int capability = 0; capability < 64; capability++) {
+    if ((plan.capabilities >> capability & 1) != 0) continue;
+    if (prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0) {
+      if (errno == EINVAL) break;
+      Fail("capabilities", "prctl", errno);
+    }
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    Fail("capabilities", "prctl", errno);
+  }
+
+  if (syscall(SYS_setgroups, plan.groups.size(), plan.groups.data()) != 0) Fail("user", "setgroups", errno);
+  if (syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid) != 0) Fail("user", "setresgid", errno);
+  // A change to non-zero uids clears the permitted and effective sets: a user other than
+  // root runs with none.
+  if (syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid) != 0) Fail("user", "setresuid", errno);
+  if (plan.uid == 0) {
+    // Root keeps the given set, effective and permitted; nothing inheritable (as Docker since
+    // CVE-2022-24769).
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    for (int i = 0; i < 2; i++) {
+      data[i].effective = data[i].permitted = static_cast<uint32_t>(plan.capabilities >> (32 * i));
+      data[i].inheritable = 0;
+    }
+    if (syscall(SYS_capset, &header, data) != 0) Fail("capabilities", "capset", errno);
+  }
+  if (chdir(plan.cwd.c_str()) != 0) Fail("cwd", "chdir", errno);
+  umask(plan.umask);
+
+  if (!LookUp(plan.argv[0].c_str(), plan.path_variable.c_str(), plan.resolved_buffer.data(),
+              plan.resolved_buffer.size())) {
+    Fail("lookup", "execvp", ENOENT);
+  }
+
+  // This process becomes kiln-init, PID 1 of the namespace: when kiln's thread that cloned it
+  // dies (even by SIGKILL) the kernel kills it, and with it every process of the namespace.
+  // Set after setresuid, which clears it (prctl(2) PR_SET_PDEATHSIG).
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail("pdeathsig", "prctl", errno);
+  // kiln may have died before the prctl: then no one reads the report pipe (pipe(7): POLLERR
+  // on the write end).
+  if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail("no_new_privs", "prctl", errno);
+  struct pollfd check = {KILN_REPORT_FD, POLLOUT, 0};
+  if (poll(&check, 1, 0) == 1 && (check.revents & POLLERR) != 0) _exit(125);
+
+  syscall(SYS_execveat, init_fd, "", plan.init_argv.data(), plan.envp.data(), AT_EMPTY_PATH);
+  Fail("exec-init", "execveat", errno);
+}
+
+}  // namespace kiln

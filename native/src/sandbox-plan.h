@@ -1,0 +1,49 @@
+// The plan of a sandbox: everything sandbox-spawn.cc converts from the options before the
+// clone, as C data the child reads without allocating, and the child's entry point
+// (sandbox-child.cc).
+#pragma once
+
+#include <sys/resource.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+// One step of the root file system's setup, run in order by the child before pivot_root.
+struct Operation {
+  enum Kind { kMount, kMkdir, kFile, kMknod, kSymlink } kind;
+  std::string source, target, fstype, data;  // mount; target is the path for the others
+  bool has_source = false, has_fstype = false, has_data = false;
+  unsigned long flags = 0;                   // mount
+  uint32_t mode = 0, major = 0, minor = 0;   // mkdir, file, mknod
+};
+
+struct Rlimit {
+  int resource;
+  struct rlimit limit;
+};
+
+// Everything the child needs, as C data that stays valid through the clone.
+struct Plan {
+  std::vector<Operation> operations;
+  std::string root, hostname, cwd, path_variable, init_path;
+  bool new_network = false;
+  uint32_t uid = 0, gid = 0, umask = 022;
+  std::vector<gid_t> groups;
+  uint64_t capabilities = 0;  // the bounding set kept; root's effective and permitted set too
+  bool no_new_privileges = false;
+  std::vector<Rlimit> rlimits;
+  std::vector<std::string> argv, env;
+  std::vector<char*> init_argv;  // "kiln-init", <resolved command>, argv…, NULL
+  std::vector<char*> envp;
+  std::vector<char> cwd_buffer;       // the child cuts it at each '/' to create the parents
+  std::vector<char> resolved_buffer;  // the command found on PATH
+};
+
+// The cloned child: sets the sandbox up as `plan` says and execs kiln-init, or reports a
+// failure on KILN_REPORT_FD and exits. Async-signal-safe only. The descriptors are >= 10.
+[[noreturn]] void SandboxChild(Plan& plan, int init_fd, int stdin_fd, int stdout_fd, int stderr_fd, int report_fd);
+
+}  // namespace kiln

@@ -1,0 +1,47 @@
+import test from 'ava';
+import { spawnSandbox } from './sandbox.ts';
+
+/*
+ * The native surface's checks; src/sandbox's tests run real sandboxes through it.
+ */
+
+const valid = {
+  argv: ['true'],
+  env: [],
+  cwd: '/',
+  root: '/nonexistent',
+  hostname: 'h',
+  newNetwork: true,
+  uid: 0,
+  gid: 0,
+  groups: [],
+  umask: 0o22,
+  capabilities: [],
+  noNewPrivileges: false,
+  rlimits: [],
+  setup: [],
+  stdin: false,
+} as const;
+
+test('spawn: a wrong option is a TypeError or RangeError naming it, before anything is cloned', (t) => {
+  const bad = (options: object) => () => spawnSandbox({ ...valid, ...options } as never);
+  t.throws(bad({ argv: 'true' }), { instanceOf: TypeError, message: 'spawn: argv must be an array, got string' });
+  t.throws(bad({ argv: ['a', 1] }), { instanceOf: TypeError, message: 'spawn: argv[1] must be a string, got number' });
+  t.throws(bad({ argv: [] }), { instanceOf: RangeError, message: 'spawn: argv must start with a non-empty command' });
+  t.throws(bad({ env: ['A=\0'] }), { instanceOf: TypeError, message: 'spawn: env[0] must be a string without NUL bytes, got one with a NUL byte' });
+  t.throws(bad({ cwd: 'relative' }), { instanceOf: RangeError, message: 'spawn: cwd must be absolute, got "relative"' });
+  t.throws(bad({ newNetwork: 1 }), { instanceOf: TypeError, message: 'spawn: newNetwork must be a boolean, got number' });
+  t.throws(bad({ groups: [-1] }), { instanceOf: RangeError, message: /^spawn: groups\[0\] must be from 0 to 4294967294, got -1$/ });
+  t.throws(bad({ setup: [{ kind: 'mount', target: '/x' }] }), { instanceOf: TypeError, message: 'spawn: setup[0].flags must be an integer, got undefined' });
+  t.throws(bad({ setup: [{ kind: 'mount', target: '/x', flags: 0 }, { kind: 'bind' }] }), {
+    instanceOf: RangeError,
+    message: 'spawn: setup[1].kind must be "mount", "mkdir", "file", "mknod" or "symlink", got "bind"',
+  });
+  t.throws(bad({ capabilities: [64] }), { instanceOf: RangeError, message: 'spawn: capabilities[0] must be from 0 to 63, got 64' });
+  t.throws(bad({ rlimits: [{ resource: 7, soft: -1, hard: 10 }] }), {
+    instanceOf: TypeError,
+    message: 'spawn: rlimits[0].soft must be an integer from 0 to 2^53 or Infinity, got -1',
+  });
+  t.throws(bad({ rlimits: [{ resource: 7, soft: Infinity, hard: 10 }] }), { instanceOf: RangeError, message: 'spawn: rlimits[0].soft must not exceed its hard limit' });
+  t.throws(bad({ setup: [{ kind: 'mkdir', path: 7, mode: 0o755 }] }), { instanceOf: TypeError, message: 'spawn: setup[0].path must be a non-empty string, got number' });
+});

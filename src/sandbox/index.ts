@@ -1,0 +1,3 @@
+export type { BindMount, Executor, RootfsMount, RunResult, RunSpec, RunUser, SandboxIo } from './executor.ts';
+export { LinuxExecutor, type LinuxExecutorOptions } from './linux-executor.ts';
+export { CAPABILITIES, DEFAULT_CAPABILITIES, RLIMITS, type Capability, type Rlimit } from './capabilities.ts';

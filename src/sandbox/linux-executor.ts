@@ -1,0 +1,209 @@
+import { once } from 'node:events';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { InputError, InternalError } from '../errors/index.ts';
+import { signalSandbox, spawnSandbox, watchSandboxExit } from '../native/index.ts';
+import type { NativeSandboxError, NativeSpawnResult } from '../native/index.ts';
+import { CAPABILITIES, DEFAULT_CAPABILITIES, RLIMITS } from './capabilities.ts';
+import type { Executor, RootfsMount, RunResult, RunSpec, SandboxIo } from './executor.ts';
+import { sandboxSetup, type EtcFiles, type ResolvedBindMount } from './sandbox-setup.ts';
+
+/** Options of {@link LinuxExecutor}. */
+export interface LinuxExecutorOptions {
+  /** Where each run's scratch directory (its root mount point, its /etc files) is made; os.tmpdir() by default. */
+  readonly stateDir?: string;
+  /** How long an aborted command has between SIGTERM and SIGKILL; 10 s by default, as `docker stop`. */
+  readonly gracePeriodMs?: number;
+}
+
+/** The umask a command starts with, Docker's. */
+const UMASK = 0o022;
+
+/**
+ * Runs each command in new mount, pid, uts, ipc, cgroup and (network 'none') net namespaces
+ * through the native addon, as root of the host (no user namespace yet): the command is PID 2
+ * under kiln-init, which reaps, forwards signals, and takes every process of the sandbox with it
+ * when the command exits or when kiln dies. Every mount is made in the sandbox's own mount
+ * namespace, so kiln's mount table never changes; the scratch directory is removed on every path.
+ */
+export class LinuxExecutor implements Executor {
+  readonly #stateDir: string;
+  readonly #gracePeriodMs: number;
+
+  constructor(options: LinuxExecutorOptions = {}) {
+    this.#stateDir = options.stateDir ?? tmpdir();
+    this.#gracePeriodMs = options.gracePeriodMs ?? 10_000;
+  }
+
+  async run(spec: RunSpec, rootfs: readonly RootfsMount[], io: SandboxIo, signal?: AbortSignal): Promise<RunResult> {
+    signal?.throwIfAborted();
+    const dir = await mkdtemp(join(this.#stateDir, 'kiln-sandbox-'));
+    try {
+      const root = join(dir, 'root');
+      await mkdir(root);
+      const etc = await writeEtcFiles(dir, spec);
+      const mounts: ResolvedBindMount[] = [];
+      for (const mount of spec.mounts ?? []) {
+        mounts.push({ ...mount, isDirectory: (await stat(mount.source)).isDirectory() });
+      }
+      const setup = sandboxSetup(root, rootfs, etc, mounts);
+      signal?.throwIfAborted();
+      let started: NativeSpawnResult;
+      try {
+        started = spawnSandbox({
+          argv: spec.argv,
+          env: spec.env,
+          cwd: spec.cwd,
+          root,
+          hostname: spec.hostname,
+          newNetwork: spec.network === 'none',
+          uid: spec.user.uid,
+          gid: spec.user.gid,
+          groups: spec.user.additionalGids,
+          umask: UMASK,
+          capabilities: (spec.capabilities ?? DEFAULT_CAPABILITIES).map((name) => CAPABILITIES[name]),
+          noNewPrivileges: spec.noNewPrivileges ?? false,
+          rlimits: (spec.rlimits ?? []).map(({ name, soft, hard }) => ({ resource: RLIMITS[name], soft, hard })),
+          setup,
+          stdin: io.stdin !== undefined,
+        });
+      } catch (error) {
+        throw startError(error, spec);
+      }
+      return await this.#supervise(started, io, signal);
+    } finally {
+      // Only an empty directory is left at `root` in kiln's namespace: the mounts were the sandbox's.
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Streams the io of a started sandbox and waits for its end, honouring `signal`. */
+  async #supervise(started: NativeSpawnResult, io: SandboxIo, signal: AbortSignal | undefined): Promise<RunResult> {
+    let exited = false;
+    const exit = new Promise<{ code: number | null; signal: number | null }>((resolve, reject) => {
+      watchSandboxExit(started.pidfd, (error, code, killedBy) => {
+        exited = true;
+        if (error === null) resolve({ code, signal: killedBy });
+        else reject(error);
+      });
+    });
+    // The pidfd is the watcher's from now on, and closed by it at the exit.
+    const kill = (number: number): void => {
+      if (exited) return;
+      try {
+        signalSandbox(started.pidfd, number);
+      } catch (error) {
+        // Exited, not yet reaped.
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
+    };
+
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      kill(osConstants.signals.SIGTERM);
+      grace = setTimeout(() => kill(osConstants.signals.SIGKILL), this.#gracePeriodMs);
+    };
+    let stdin: Socket | undefined;
+    try {
+      const outputs = [pump(started.stdout, io.stdout), pump(started.stderr, io.stderr)];
+      if (io.stdin !== undefined) {
+        stdin = new Socket({ fd: started.stdin, readable: false, writable: true });
+        // The command may exit without reading it all: EPIPE is its business, not kiln's.
+        stdin.on('error', () => {});
+        io.stdin.pipe(stdin);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted === true) onAbort();
+      const [status] = await Promise.all([exit, ...outputs]);
+      signal?.throwIfAborted();
+      return {
+        exitCode: status.code,
+        signal: status.signal === null ? null : signalName(status.signal),
+      };
+    } catch (error) {
+      // Whatever failed here, the sandbox does not outlive the run.
+      kill(osConstants.signals.SIGKILL);
+      await exit.catch(() => {});
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      clearTimeout(grace);
+      if (stdin !== undefined) {
+        io.stdin?.unpipe(stdin);
+        stdin.destroy();
+      }
+    }
+  }
+}
+
+/** Delivers the pipe `fd` into `to` as it comes (never ending `to`), or discards it; settles at EOF. */
+async function pump(fd: number, to: Writable | undefined): Promise<void> {
+  const from = new Socket({ fd, readable: true, writable: false });
+  if (to === undefined) from.resume();
+  else from.pipe(to, { end: false });
+  await once(from, 'close');
+}
+
+/** The /etc/hosts, /etc/hostname and /etc/resolv.conf of a sandbox, written into `dir`. */
+async function writeEtcFiles(dir: string, spec: RunSpec): Promise<EtcFiles> {
+  const files: EtcFiles = {
+    hosts: join(dir, 'hosts'),
+    hostname: join(dir, 'hostname'),
+    resolvConf: join(dir, 'resolv.conf'),
+  };
+  // With the host's network the host's names and resolvers apply, as `docker run --network host`;
+  // without a network there is nothing to resolve.
+  const hosts =
+    spec.network === 'host'
+      ? await readHostFile('/etc/hosts')
+      : `127.0.0.1\tlocalhost ${spec.hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`;
+  const resolvConf = spec.network === 'host' ? await readHostFile('/etc/resolv.conf') : '';
+  await writeFile(files.hosts, hosts, { mode: 0o644 });
+  await writeFile(files.hostname, `${spec.hostname}\n`, { mode: 0o644 });
+  await writeFile(files.resolvConf, resolvConf, { mode: 0o644 });
+  return files;
+}
+
+async function readHostFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
+
+function signalName(number: number): NodeJS.Signals {
+  const names = Object.entries(osConstants.signals) as [NodeJS.Signals, number][];
+  const found = names.find(([, value]) => value === number);
+  if (found === undefined) throw new InternalError(`the sandbox was killed by signal ${number}, which Node does not name`);
+  return found[0];
+}
+
+function isSandboxError(error: unknown): error is NativeSandboxError {
+  return error instanceof Error && typeof (error as Partial<NativeSandboxError>).stage === 'string';
+}
+
+/** A failed spawn as a KilnError: the command's fault (not found, not executable) or kiln's. */
+function startError(error: unknown, spec: RunSpec): unknown {
+  if (!isSandboxError(error)) return error;
+  if (error.stage === 'lookup' || error.stage === 'exec') {
+    return new InputError(error.message, {
+      cause: error,
+      hint:
+        error.stage === 'lookup'
+          ? `check the command name and the PATH of its environment (${spec.env.find((entry) => entry.startsWith('PATH=')) ?? 'the default PATH'})`
+          : 'check that the command is an executable for this platform and that its file system allows executing it',
+    });
+  }
+  if (error.stage === 'cwd' && error.code === 'EACCES') {
+    return new InputError(`cannot enter the working directory ${spec.cwd}: ${error.message}`, { cause: error });
+  }
+  return new InternalError(`cannot start the sandbox: ${error.message}`, {
+    cause: error,
+    hint: 'kiln runs commands in Linux namespaces and needs root (CAP_SYS_ADMIN) and a kernel with mount, pid, uts, ipc, net and cgroup namespaces',
+  });
+}
