@@ -78,7 +78,10 @@ export class Capture extends Writable {
 
 /** kiln's own mount table: the sandbox must never change it. */
 export async function hostMounts(): Promise<string> {
-  return readFile('/proc/self/mountinfo', 'utf8');
+  // Only what a sandbox could leak: every mount it makes is under its run's scratch
+  // directory (kiln-sandbox-*). Other suites (snapshots) mount on the host meanwhile.
+  const lines = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n');
+  return lines.filter((line) => (line.split(' ')[4] ?? '').includes('/kiln-sandbox-')).join('\n');
 }
 
 /** The pids of the host's processes whose command line contains `token`. */
