@@ -1,0 +1,111 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openContentStore } from '../src/content/index.ts';
+import { openOverlaySnapshotter, overlaySupported, type Mount } from '../src/snapshot/index.ts';
+import { buildLayer, dir, file } from '../src/snapshot/snapshot-fixture.ts';
+import { median } from './sample.ts';
+import type { Measurement, Workload, WorkloadOptions } from './workload.ts';
+
+/*
+ * bench/snapshot: the RUN step's file-system side on a step that writes 10,000 small files
+ * (100 directories of 100 files, 100 to 1,100 bytes each). Each round prepares an active
+ * overlay snapshot on a one-layer base, mounts it with mount(8), writes the files through the
+ * mount, unmounts, then times `diff` (the upper directory walked and written as an
+ * uncompressed layer into the content store, as `tar -c` writes its file) against `tar -cf` of
+ * the same upper directory into a file on the same file system: the floor of "read the tree,
+ * write a tar". The gzip diff (what kiln writes by default) and the whole step are noted.
+ */
+
+const DIRECTORIES = 100;
+const FILES_PER_DIRECTORY = 100;
+
+function writeFiles(tree: string): void {
+  for (let d = 0; d < DIRECTORIES; d++) {
+    const sub = join(tree, 'app', `d${d}`);
+    mkdirSync(sub, { recursive: true });
+    for (let f = 0; f < FILES_PER_DIRECTORY; f++) {
+      const n = d * FILES_PER_DIRECTORY + f;
+      writeFileSync(join(sub, `f${f}.txt`), `file ${n} `.repeat(10 + (n % 100)));
+    }
+  }
+}
+
+function option(mount: Mount, name: string): string {
+  const found = mount.options.find((o) => o.startsWith(`${name}=`));
+  if (found === undefined) throw new Error(`the prepared mount has no ${name}: ${JSON.stringify(mount)}`);
+  return found.slice(name.length + 1);
+}
+
+export const workload: Workload = {
+  name: 'snapshot',
+  description: 'overlay snapshot diff of a step writing 10,000 small files, against tar -c of its upper directory',
+  async measure({ runs = 7, log }: WorkloadOptions): Promise<readonly Measurement[]> {
+    if (!overlaySupported()) throw new Error('this kernel has no overlayfs');
+    // Short: overlay mount options hold the paths.
+    const work = await mkdtemp('/tmp/kb-');
+    try {
+      const content = await openContentStore(work);
+      const snapshotter = await openOverlaySnapshotter({ root: work, content });
+      const { chainId } = await snapshotter.unpack([await buildLayer(content, [dir('etc'), file('etc/hostname', 'bench\n')])]);
+      const target = join(work, 'mnt');
+      await mkdir(target);
+      const times = { diff: [] as number[], gzip: [] as number[], tar: [] as number[], step: [] as number[] };
+      let layerBytes = 0;
+      log(`snapshot: ${DIRECTORIES * FILES_PER_DIRECTORY} files, ${runs} runs after one warm-up`);
+      for (let round = 0; round <= runs; round++) {
+        const key = `bench-${round}`;
+        const start = performance.now();
+        const mounts = await snapshotter.prepare(key, chainId);
+        const mount = mounts[0]!;
+        execFileSync('mount', ['-t', 'overlay', '-o', mount.options.join(','), 'overlay', target]);
+        try {
+          writeFiles(target);
+        } finally {
+          execFileSync('umount', [target]);
+        }
+        const diffStart = performance.now();
+        const layer = await snapshotter.diff(chainId, key, { compression: 'uncompressed' });
+        const diffEnd = performance.now();
+        const gzip = await snapshotter.diff(chainId, key);
+        const gzipEnd = performance.now();
+        const tarFile = join(work, 'reference.tar');
+        execFileSync('tar', ['-cf', tarFile, '-C', option(mount, 'upperdir'), '.']);
+        const tarEnd = performance.now();
+        await rm(tarFile);
+        await snapshotter.remove(key);
+        await content.delete(layer.descriptor.digest);
+        await content.delete(gzip.descriptor.digest);
+        if (round === 0) continue; // warm-up: page cache, JIT
+        times.step.push(diffEnd - start);
+        times.diff.push(diffEnd - diffStart);
+        times.gzip.push(gzipEnd - diffEnd);
+        times.tar.push(tarEnd - gzipEnd);
+        layerBytes = layer.size;
+      }
+      await rmdir(target);
+      const kiln = median(times.diff);
+      const tar = median(times.tar);
+      return [
+        {
+          name: 'diff of 10,000 small files (uncompressed layer)',
+          unit: 'ms',
+          better: 'lower',
+          runs,
+          kiln,
+          reference: { name: 'tar -cf of the upper directory', median: tar },
+          ratio: kiln / tar,
+          target: undefined,
+          notes: [
+            `gzip diff (kiln's default) ${median(times.gzip).toFixed(0)} ms`,
+            `whole step (prepare, mount, write, unmount, diff) ${median(times.step).toFixed(0)} ms`,
+            `layer ${(layerBytes / 1e6).toFixed(1)} MB uncompressed`,
+          ],
+        },
+      ];
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  },
+};

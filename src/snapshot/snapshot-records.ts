@@ -1,0 +1,319 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConflictError, InternalError, NotFoundError } from '../errors/index.ts';
+import { claimDirectory, isAbandoned, OWNER_FILE } from '../owner/index.ts';
+import type { SnapshotInfo, SnapshotKind } from './snapshotter.ts';
+
+/** Version of `info.json`; a record of another version is not read. */
+const SCHEMA = 1;
+
+/** What `<id>/info.json` holds: the snapshot's identity and ancestry. */
+export interface SnapshotRecord {
+  readonly schema: typeof SCHEMA;
+  /** The directory's name: a small decimal number, so overlay's lowerdir list stays short. */
+  readonly id: string;
+  readonly kind: SnapshotKind;
+  /** Key or name. */
+  readonly name: string;
+  /** Name of the parent (committed) snapshot. */
+  readonly parent?: string;
+  /** Ids of the ancestors, parent first: the lower directories of an overlay. */
+  readonly parents: readonly string[];
+  readonly created: string;
+  /** Implementation data (the copy snapshotter's prepare stamp). */
+  readonly extra?: Readonly<Record<string, string>>;
+}
+
+/** What a new snapshot record starts as. */
+export interface NewRecord {
+  readonly kind: 'active' | 'view';
+  readonly name: string;
+  readonly parent?: SnapshotRecord;
+}
+
+/**
+ * The snapshots under `<root>/snapshots/`, their names and their lifecycle on disk:
+ *
+ *     <id>/info.json     the {@link SnapshotRecord}
+ *     <id>/owner         the owning process of an active snapshot or view (src/owner)
+ *     <id>/fs/ …         the snapshot's files, as the implementation lays them out
+ *     names/<sha256>     symlink → ../<id>: the key or name whose sha256 it is, claimed
+ *                        atomically (symlink(2) fails when it exists)
+ *     tmp/<random>/      snapshots being built, owned; and removed ones being deleted
+ *
+ * A snapshot is built in tmp/, renamed to a free id (rename(2) of a directory onto a
+ * non-empty one fails, so two processes never share an id), then its name is claimed; a
+ * name always points at a whole snapshot. Removal unlinks the name first. Opening cleans what
+ * crashes left: tmp/ entries and owned snapshots whose owner is dead, committed ones no name
+ * points at, names pointing nowhere. No lock is taken; each step is one atomic call.
+ */
+export class SnapshotRecords {
+  readonly root: string;
+  readonly #names: string;
+  readonly #tmp: string;
+
+  private constructor(root: string) {
+    this.root = root;
+    this.#names = join(root, 'names');
+    this.#tmp = join(root, 'tmp');
+  }
+
+  /** Opens (creating) the record store at `root` and cleans what dead processes left. */
+  static async open(root: string): Promise<SnapshotRecords> {
+    const records = new SnapshotRecords(root);
+    await mkdir(records.#names, { recursive: true });
+    await mkdir(records.#tmp, { recursive: true });
+    await records.#clean();
+    return records;
+  }
+
+  /** The directory of the snapshot `id`. */
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  /** The record named `name`, or undefined. */
+  async lookup(name: string): Promise<SnapshotRecord | undefined> {
+    let target: string;
+    try {
+      target = await readlink(this.#nameLink(name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const record = await this.read(target.slice(target.lastIndexOf('/') + 1));
+    // A name left by a crash may point at an id reused since; it is not this snapshot.
+    return record?.name === name ? record : undefined;
+  }
+
+  /**
+   * The record named `name`.
+   * @throws NotFoundError when there is none.
+   */
+  async get(name: string): Promise<SnapshotRecord> {
+    const record = await this.lookup(name);
+    if (record === undefined) throw new NotFoundError(`snapshot ${JSON.stringify(name)} does not exist`);
+    return record;
+  }
+
+  /** The record of the snapshot directory `id`, or undefined when it has none (or none readable). */
+  async read(id: string): Promise<SnapshotRecord | undefined> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir(id), 'info.json'), 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw error;
+    }
+    try {
+      const record = JSON.parse(text) as SnapshotRecord;
+      return record.schema === SCHEMA && record.id === id ? record : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Creates an owned snapshot: a directory built by `populate` (given the directory, which
+   * holds only `owner` and `info.json` then), renamed to a free id, then named `name`.
+   * Returns its record with `extra` as `populate` returned it.
+   * @throws ConflictError when `name` is taken (nothing is kept).
+   */
+  async create(
+    fields: NewRecord,
+    populate: (dir: string) => Promise<Readonly<Record<string, string>> | undefined>,
+  ): Promise<SnapshotRecord> {
+    if (await this.lookup(fields.name)) throw taken(fields.name);
+    const building = await this.temporary();
+    try {
+      const base = {
+        schema: SCHEMA,
+        kind: fields.kind,
+        name: fields.name,
+        ...(fields.parent === undefined ? {} : { parent: fields.parent.name }),
+        parents: fields.parent === undefined ? [] : [fields.parent.id, ...fields.parent.parents],
+        created: new Date().toISOString(),
+      } as const;
+      const extra = await populate(building);
+      let record: SnapshotRecord | undefined;
+      for (let id = (await this.#highestId()) + 1; record === undefined; id++) {
+        const full: SnapshotRecord = { ...base, id: String(id), ...(extra === undefined ? {} : { extra }) };
+        await writeJson(join(building, 'info.json'), full);
+        try {
+          await rename(building, this.dir(full.id));
+          record = full;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+        }
+      }
+      try {
+        await symlink(`../${record.id}`, this.#nameLink(record.name));
+      } catch (error) {
+        await rm(this.dir(record.id), { recursive: true, force: true });
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw taken(record.name);
+        throw error;
+      }
+      return record;
+    } finally {
+      await rm(building, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Makes the active snapshot `key` the committed snapshot `name`: its record rewritten,
+   * `name` claimed, `key` released, the owner file removed last (a crash before that leaves an
+   * owned snapshot, cleaned as unfinished).
+   * @throws NotFoundError; ConflictError when `key` is not active or `name` is taken.
+   */
+  async commit(name: string, key: string): Promise<SnapshotRecord> {
+    const active = await this.get(key);
+    if (active.kind !== 'active') {
+      throw new ConflictError(`snapshot ${JSON.stringify(key)} is ${active.kind === 'view' ? 'a view' : 'committed'}: only an active snapshot can be committed`);
+    }
+    if (name !== key && (await this.lookup(name))) throw taken(name);
+    const committed: SnapshotRecord = { ...active, kind: 'committed', name };
+    const info = join(this.dir(active.id), 'info.json');
+    await writeJson(info, committed, true);
+    if (name !== key) {
+      try {
+        await symlink(`../${active.id}`, this.#nameLink(name));
+      } catch (error) {
+        await writeJson(info, active);
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw taken(name);
+        throw error;
+      }
+      await unlink(this.#nameLink(key));
+    }
+    await rm(join(this.dir(active.id), OWNER_FILE), { force: true });
+    return committed;
+  }
+
+  /**
+   * Removes the snapshot `name`: its name first (it is gone for everyone at once), then its
+   * directory, renamed into tmp/ and deleted there.
+   * @throws NotFoundError; ConflictError when it is the parent of another snapshot.
+   */
+  async remove(name: string): Promise<SnapshotRecord> {
+    const record = await this.get(name);
+    if (record.kind === 'committed') {
+      const children = (await this.list()).filter((other) => other.parents[0] === record.id);
+      if (children.length > 0) {
+        throw new ConflictError(`snapshot ${JSON.stringify(name)} is the parent of ${children.map((c) => JSON.stringify(c.name)).join(', ')}`, {
+          hint: 'remove its children first',
+        });
+      }
+    }
+    await unlink(this.#nameLink(name)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    await this.#discard(record.id);
+    return record;
+  }
+
+  /** Every record with a name, in id order. */
+  async list(): Promise<SnapshotRecord[]> {
+    const records: SnapshotRecord[] = [];
+    for (const id of await this.#ids()) {
+      const record = await this.read(id);
+      if (record !== undefined && (await this.lookup(record.name))?.id === id) records.push(record);
+    }
+    return records;
+  }
+
+  /**
+   * A fresh directory under tmp/, owned by this process, for building something that is then
+   * renamed into place; the caller removes it when it is left over.
+   */
+  async temporary(): Promise<string> {
+    const dir = join(this.#tmp, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
+    await mkdir(dir);
+    await claimDirectory(dir);
+    return dir;
+  }
+
+  /** The public view of a record. */
+  static info(record: SnapshotRecord): SnapshotInfo {
+    return { kind: record.kind, name: record.name, parent: record.parent, created: record.created };
+  }
+
+  async #discard(id: string): Promise<void> {
+    const aside = join(this.#tmp, `rm-${id}-${randomBytes(6).toString('hex')}`);
+    try {
+      await rename(this.dir(id), aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    await rm(aside, { recursive: true, force: true });
+  }
+
+  async #ids(): Promise<string[]> {
+    return (await readdir(this.root)).filter((name) => /^[1-9]\d*$/.test(name)).sort((a, b) => Number(a) - Number(b));
+  }
+
+  async #highestId(): Promise<number> {
+    const ids = await this.#ids();
+    return ids.length === 0 ? 0 : Number(ids[ids.length - 1]);
+  }
+
+  #nameLink(name: string): string {
+    if (name === '') throw new InternalError('a snapshot needs a non-empty key or name');
+    return join(this.#names, createHash('sha256').update(name).digest('hex'));
+  }
+
+  async #clean(): Promise<void> {
+    for (const entry of await readdir(this.#tmp)) {
+      const dir = join(this.#tmp, entry);
+      if (await isAbandoned(dir)) await rm(dir, { recursive: true, force: true });
+    }
+    for (const id of await this.#ids()) {
+      const dir = this.dir(id);
+      const owned = await readFile(join(dir, OWNER_FILE), 'utf8').then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT') return false;
+          throw error;
+        },
+      );
+      if (owned) {
+        // An active snapshot or view of a process that is gone (or a commit it never finished).
+        if (await isAbandoned(dir)) await this.#discard(id);
+        continue;
+      }
+      const record = await this.read(id);
+      // Committed and named: kept. Anything else is what a crashed removal left.
+      if (record === undefined || (await this.lookup(record.name))?.id !== id) await this.#discard(id);
+    }
+    for (const hash of await readdir(this.#names)) {
+      const link = join(this.#names, hash);
+      const target = await readlink(link).catch(() => undefined);
+      const id = target?.slice(target.lastIndexOf('/') + 1);
+      if (id === undefined || (await this.read(id)) === undefined) await unlink(link).catch(() => undefined);
+    }
+  }
+}
+
+function taken(name: string): ConflictError {
+  return new ConflictError(`snapshot ${JSON.stringify(name)} already exists`, { hint: 'choose another key, or remove the snapshot first' });
+}
+
+/**
+ * Writes JSON to `path` through a temporary file and rename(2): whole or not at all; fsynced
+ * first when `durable`. Only a commit is: an owned snapshot does not outlive its process, and
+ * is removed at the next open whatever its record says. (The snapshot's files are as durable
+ * as the file system makes them: Node has no syncfs(2).)
+ */
+async function writeJson(path: string, value: unknown, durable = false): Promise<void> {
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  const file = await open(tmp, 'wx', 0o644);
+  try {
+    await file.writeFile(`${JSON.stringify(value)}\n`);
+    if (durable) await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+}
