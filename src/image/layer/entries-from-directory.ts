@@ -1,24 +1,15 @@
-import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InputError } from '../../errors/index.ts';
-import { readXattrs } from '../../native/index.ts';
 import { compareLayerPaths } from './compare-layer-paths.ts';
-import { deviceMajor, deviceMinor } from './device-numbers.ts';
+import { contentXattrs, fileEntry } from './file-entry.ts';
 import type { LayerEntry } from './layer-entry.ts';
-import { isOverlayXattr } from './overlay-xattr.ts';
 
 /** Options of {@link entriesFromDirectory}. */
 export interface EntriesFromDirectoryOptions {
   readonly signal?: AbortSignal;
 }
-
-/** Files up to this size are read in one synchronous call; larger ones are streamed. */
-const SMALL_FILE = 256 * 1024;
-
-/** Read size of streamed files: large reads keep the compressor's calls few. */
-const READ_CHUNK = 1 << 20;
 
 /** The walk hands the event loop a turn after this long of synchronous file-system work. */
 const SLICE_MS = 4;
@@ -83,93 +74,16 @@ export async function* entriesFromDirectory(
     }
     const path = level.prefix === '' ? name : `${level.prefix}/${name}`;
     const absolute = join(dir, path);
-    const entry = toEntry(path, absolute, lstatSync(absolute, { bigint: true }), seen);
+    const entry = fileEntry(path, absolute, lstatSync(absolute, { bigint: true }), contentXattrs(absolute), seen);
     if (entry === undefined) continue;
     if (entry.type === 'dir') stack.push({ prefix: path, names: readNames(absolute), index: 0 });
     yield entry;
   }
 }
 
-function toEntry(path: string, absolute: string, stats: BigIntStats, seen: Map<string, string>): LayerEntry | undefined {
-  const common = {
-    path,
-    mode: Number(stats.mode & 0o7777n),
-    uid: Number(stats.uid),
-    gid: Number(stats.gid),
-    mtime: seconds(stats.mtimeNs),
-  };
-  if (stats.isSocket()) return undefined;
-  if (stats.nlink > 1n && !stats.isDirectory()) {
-    const key = `${stats.dev}:${stats.ino}`;
-    const first = seen.get(key);
-    if (first !== undefined) return { ...common, type: 'hardlink', linkname: first };
-    seen.set(key, path);
-  }
-  const xattrs = layerXattrs(absolute);
-  const base = xattrs === undefined ? common : { ...common, xattrs };
-  if (stats.isDirectory()) return { ...base, type: 'dir' };
-  if (stats.isFile()) {
-    const size = Number(stats.size);
-    const content =
-      size <= SMALL_FILE
-        ? () => Readable.from([readSmallFile(absolute, size)], { objectMode: false })
-        : // Buffers no larger than the file, and no read ahead of the writer.
-          () => createReadStream(absolute, { highWaterMark: Math.min(READ_CHUNK, size + 1) });
-    return { ...base, type: 'file', size, content };
-  }
-  if (stats.isSymbolicLink()) return { ...base, type: 'symlink', linkname: readlinkSync(absolute) };
-  if (stats.isFIFO()) return { ...base, type: 'fifo' };
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) {
-    return {
-      ...base,
-      type: stats.isCharacterDevice() ? 'char' : 'block',
-      devmajor: deviceMajor(stats.rdev),
-      devminor: deviceMinor(stats.rdev),
-    };
-  }
-  throw new InputError(`${absolute}: unsupported file type (mode ${stats.mode.toString(8)})`);
-}
-
-/** The attributes of `path` a layer carries, or undefined when there are none. */
-function layerXattrs(path: string): Record<string, Buffer> | undefined {
-  const all = readXattrs(path);
-  let kept: Record<string, Buffer> | undefined;
-  for (const [name, value] of Object.entries(all)) {
-    if (isOverlayXattr(name)) continue;
-    (kept ??= {})[name] = value;
-  }
-  return kept;
-}
-
-/**
- * Reads a small file whole, asking one byte more than lstat said so that a file that grew
- * shows as too long to the writer rather than as silently cut.
- */
-function readSmallFile(path: string, size: number): Buffer {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(size + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const read = readSync(fd, buffer, length, buffer.length - length, null);
-      if (read === 0) break;
-      length += read;
-    }
-    return buffer.subarray(0, length);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function readNames(dir: string): string[] {
   const names = readdirSync(dir, { encoding: 'buffer' }).map((raw) => decode(raw, dir));
   return names.sort(compareLayerPaths);
-}
-
-function seconds(ns: bigint): number {
-  const whole = ns / 1_000_000_000n;
-  // BigInt division truncates toward zero; a time before 1970 floors one lower.
-  return Number(ns < 0n && whole * 1_000_000_000n !== ns ? whole - 1n : whole);
 }
 
 function decode(raw: Buffer, dir: string): string {

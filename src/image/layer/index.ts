@@ -18,3 +18,4 @@ export {
   whiteoutEntry,
   type Whiteout,
 } from './whiteout.ts';
+export { contentXattrs, fileEntry, seconds } from './file-entry.ts';
