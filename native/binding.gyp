@@ -11,6 +11,7 @@
         'src/mknod.cc',
         'src/sandbox-child.cc',
         'src/sandbox-exit.cc',
+        'src/sandbox-in-root.cc',
         'src/sandbox-spawn.cc',
         'src/xattr.cc',
       ],

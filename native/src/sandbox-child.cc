@@ -21,6 +21,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <climits>
+
+#include "sandbox-in-root.h"
 #include "sandbox-plan.h"
 #include "sandbox-report.h"
 
@@ -58,31 +61,145 @@ int MakeParents(char* path, mode_t mode) {
   return 0;
 }
 
-void RunOperation(const Operation& op, int index) {
+// A descriptor held while one operation runs, closed on return (Fail exits without).
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// The root, opened afresh for each operation: the root file system is mounted onto it by
+// the first operations, and a descriptor opened before would see the directory beneath.
+int OpenRoot(const Plan& plan, const char* stage, int index) {
+  int fd = open(plan.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) Fail(stage, "open", errno, index);
+  return fd;
+}
+
+// The directory holding the target of `op`, resolved inside the root.
+int OpenParent(const Plan& plan, const Operation& op, const char* stage, int index) {
+  Fd root(OpenRoot(plan, stage, index));
+  int fd = OpenInRoot(root.get(), op.parent.c_str(), O_DIRECTORY);
+  if (fd < 0) Fail(stage, "openat2", errno, index);
+  return fd;
+}
+
+// A path for mount(2) naming `path` of the plan: under the root, /proc/self/fd/N of the file
+// it resolves to inside the root, whose descriptor `held` keeps open; else `path` itself.
+// False when it does not exist and `missing_ok`.
+bool MountPath(const Plan& plan, bool in_root, const std::string& relative, const std::string& path, bool missing_ok,
+               int index, int& held, char* out, size_t size) {
+  if (!in_root) {
+    CopyText(out, size, path.c_str());
+    return true;
+  }
+  Fd root(OpenRoot(plan, "mount", index));
+  held = OpenInRoot(root.get(), relative.c_str(), 0);
+  if (held < 0 && errno == ENOENT && missing_ok) return false;
+  if (held < 0) Fail("mount", "openat2", errno, index);
+  // A target that resolves to the root itself (`proc -> ..`) would cover the whole root file
+  // system before pivot_root; refused.
+  struct stat resolved, top;
+  if (fstat(held, &resolved) != 0 || fstat(root.get(), &top) != 0) Fail("mount", "fstat", errno, index);
+  if (resolved.st_dev == top.st_dev && resolved.st_ino == top.st_ino) Fail("mount", "openat2", EBUSY, index);
+  ProcSelfFd(held, out, size);
+  return true;
+}
+
+void RunOperation(const Plan& plan, const Operation& op, int index) {
+  char target[PATH_MAX], source[PATH_MAX];
+  int target_fd = -1, source_fd = -1;
   switch (op.kind) {
-    case Operation::kMount:
-      if (mount(op.has_source ? op.source.c_str() : nullptr, op.target.c_str(),
-                op.has_fstype ? op.fstype.c_str() : nullptr, op.flags,
+    case Operation::kMount: {
+      if (!MountPath(plan, op.target_in_root, op.target_relative, op.target, op.optional, index, target_fd, target,
+                     sizeof target)) {
+        return;
+      }
+      Fd held_target(target_fd);
+      if (op.has_source && !MountPath(plan, op.source_in_root, op.source_relative, op.source, op.optional, index,
+                                      source_fd, source, sizeof source)) {
+        return;
+      }
+      Fd held_source(source_fd);
+      if (mount(op.has_source ? source : nullptr, target, op.has_fstype ? op.fstype.c_str() : nullptr, op.flags,
                 op.has_data ? op.data.c_str() : nullptr) != 0) {
         Fail("mount", "mount", errno, index);
       }
       return;
-    case Operation::kMkdir:
-      if (mkdir(op.target.c_str(), op.mode) != 0 && errno != EEXIST) Fail("mkdir", "mkdir", errno, index);
-      return;
-    case Operation::kFile: {
-      int fd = open(op.target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, op.mode);
-      if (fd < 0) Fail("file", "open", errno, index);
-      close(fd);
+    }
+    case Operation::kMask: {
+      // runc's maskPath: a directory is covered by an empty read-only tmpfs, anything else by
+      // `source` (/dev/null); a path this kernel lacks is left alone.
+      if (!MountPath(plan, op.target_in_root, op.target_relative, op.target, true, index, target_fd, target,
+                     sizeof target)) {
+        return;
+      }
+      Fd held_target(target_fd);
+      struct stat status;
+      if (fstat(target_fd, &status) != 0) Fail("mask", "fstat", errno, index);
+      if (S_ISDIR(status.st_mode)) {
+        if (mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+          Fail("mask", "mount", errno, index);
+        }
+        return;
+      }
+      MountPath(plan, op.source_in_root, op.source_relative, op.source, false, index, source_fd, source, sizeof source);
+      Fd held_source(source_fd);
+      if (mount(source, target, nullptr, MS_BIND, nullptr) != 0) Fail("mask", "mount", errno, index);
       return;
     }
-    case Operation::kMknod:
-      if (mknod(op.target.c_str(), op.mode, makedev(op.major, op.minor)) != 0 && errno != EEXIST) {
-        Fail("mknod", "mknod", errno, index);
+    default:
+      break;
+  }
+  if (!op.target_in_root) {
+    // Outside the root only the root itself is ever a target, and it is mounted, never made.
+    Fail("setup", "openat2", EXDEV, index);
+  }
+  switch (op.kind) {
+    case Operation::kMkdir: {
+      Fd parent(OpenParent(plan, op, "mkdir", index));
+      if (mkdirat(parent.get(), op.name.c_str(), op.mode) != 0 && errno != EEXIST) Fail("mkdir", "mkdirat", errno, index);
+      return;
+    }
+    case Operation::kFile: {
+      // What exists is kept, a symlink to a file inside the root too; a dangling symlink is
+      // not followed to create its target (EEXIST), as runc refuses it.
+      Fd root(OpenRoot(plan, "file", index));
+      int existing = OpenInRoot(root.get(), op.target_relative.c_str(), 0);
+      if (existing >= 0) {
+        close(existing);
+        return;
+      }
+      if (errno != ENOENT) Fail("file", "openat2", errno, index);
+      Fd parent(OpenParent(plan, op, "file", index));
+      // mknodat(2) makes an empty regular file without opening it.
+      if (mknodat(parent.get(), op.name.c_str(), S_IFREG | op.mode, 0) != 0) Fail("file", "mknodat", errno, index);
+      return;
+    }
+    case Operation::kMknod: {
+      Fd parent(OpenParent(plan, op, "mknod", index));
+      if (mknodat(parent.get(), op.name.c_str(), op.mode, makedev(op.major, op.minor)) != 0 && errno != EEXIST) {
+        Fail("mknod", "mknodat", errno, index);
       }
       return;
-    case Operation::kSymlink:
-      if (symlink(op.source.c_str(), op.target.c_str()) != 0 && errno != EEXIST) Fail("symlink", "symlink", errno, index);
+    }
+    case Operation::kSymlink: {
+      Fd parent(OpenParent(plan, op, "symlink", index));
+      if (symlinkat(op.source.c_str(), parent.get(), op.name.c_str()) != 0 && errno != EEXIST) {
+        Fail("symlink", "symlinkat", errno, index);
+      }
+      return;
+    }
+    case Operation::kMount:
+    case Operation::kMask:
       return;
   }
 }
@@ -152,7 +269,7 @@ bool LookUp(const char* name, const char* path_variable, char* out, size_t size)
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) Fail("propagation", "mount", errno);
   // The setup's modes are exact (device nodes 0666); the command gets the umask it was given.
   umask(0);
-  for (size_t i = 0; i < plan.operations.size(); i++) RunOperation(plan.operations[i], static_cast<int>(i));
+  for (size_t i = 0; i < plan.operations.size(); i++) RunOperation(plan, plan.operations[i], static_cast<int>(i));
 
   // pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new
   // (pivot_root(2), NOTES).

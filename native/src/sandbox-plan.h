@@ -13,11 +13,17 @@ namespace kiln {
 
 // One step of the root file system's setup, run in order by the child before pivot_root.
 struct Operation {
-  enum Kind { kMount, kMkdir, kFile, kMknod, kSymlink } kind;
+  enum Kind { kMount, kMkdir, kFile, kMknod, kSymlink, kMask } kind;
   std::string source, target, fstype, data;  // mount; target is the path for the others
   bool has_source = false, has_fstype = false, has_data = false;
   unsigned long flags = 0;                   // mount
   uint32_t mode = 0, major = 0, minor = 0;   // mkdir, file, mknod
+  bool optional = false;                     // mount: skipped when its target is missing
+  // A target (or a mount's source) under the root, relative to it, resolved inside the root
+  // by the child (sandbox-in-root.h); a path outside it (the root itself) is used as is.
+  bool target_in_root = false, source_in_root = false;
+  std::string target_relative, source_relative;
+  std::string parent, name;  // target_relative cut at its last '/': parent "" is the root
 };
 
 struct Rlimit {

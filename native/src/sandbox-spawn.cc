@@ -59,7 +59,7 @@ Operation ReadOperation(const Napi::Object& op, size_t index) {
   const std::string label = "setup[" + std::to_string(index) + "]";
   auto at = [&](const char* name) { return label + "." + name; };
   Napi::Object fields = Labelled(op, label, {"kind", "source", "target", "fstype", "data", "flags", "path", "mode",
-                                              "major", "minor"});
+                                              "major", "minor", "optional"});
   Operation result{};
   const std::string kind = StringField(fields, kFunction, at("kind").c_str(), false);
   auto optional = [&](const char* name, std::string& value, bool& present) {
@@ -73,6 +73,12 @@ Operation ReadOperation(const Napi::Object& op, size_t index) {
     optional("data", result.data, result.has_data);
     result.target = StringField(fields, kFunction, at("target").c_str(), false);
     result.flags = UintField(fields, kFunction, at("flags").c_str(), UINT32_MAX);
+    result.optional = !op.Get("optional").IsUndefined() && BoolField(fields, kFunction, at("optional").c_str());
+  } else if (kind == "mask") {
+    result.kind = Operation::kMask;
+    result.target = StringField(fields, kFunction, at("path").c_str(), false);
+    result.source = StringField(fields, kFunction, at("source").c_str(), false);
+    result.has_source = true;
   } else if (kind == "mkdir" || kind == "file") {
     result.kind = kind == "mkdir" ? Operation::kMkdir : Operation::kFile;
     result.target = StringField(fields, kFunction, at("path").c_str(), false);
@@ -89,10 +95,39 @@ Operation ReadOperation(const Napi::Object& op, size_t index) {
     result.target = StringField(fields, kFunction, at("path").c_str(), false);
   } else {
     throw Napi::RangeError::New(op.Env(), std::string(kFunction) + ": " + at("kind") +
-                                              " must be \"mount\", \"mkdir\", \"file\", \"mknod\" or \"symlink\", got \"" +
+                                              " must be \"mount\", \"mkdir\", \"file\", \"mknod\", \"symlink\" or \"mask\", got \"" +
                                               kind + "\"");
   }
   return result;
+}
+
+// `path` relative to `root` into `relative` when it lies under it ("" for `root/`).
+bool UnderRoot(const std::string& root, const std::string& path, std::string& relative) {
+  std::string prefix = root;
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  if (prefix == "/" || path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0 ||
+      path[prefix.size()] != '/') {
+    return false;
+  }
+  size_t start = prefix.size();
+  while (start < path.size() && path[start] == '/') start++;
+  relative = path.substr(start);
+  while (!relative.empty() && relative.back() == '/') relative.pop_back();
+  return true;
+}
+
+// Marks the paths of `op` the child must resolve inside the root (sandbox-in-root.h). A
+// symlink's target is the link's text, never resolved.
+void InRoot(const std::string& root, Operation& op) {
+  op.target_in_root = UnderRoot(root, op.target, op.target_relative);
+  if (op.target_in_root) {
+    size_t slash = op.target_relative.rfind('/');
+    op.parent = slash == std::string::npos ? "" : op.target_relative.substr(0, slash);
+    op.name = slash == std::string::npos ? op.target_relative : op.target_relative.substr(slash + 1);
+  }
+  if (op.kind == Operation::kMount || op.kind == Operation::kMask) {
+    op.source_in_root = op.has_source && UnderRoot(root, op.source, op.source_relative);
+  }
 }
 
 // A limit: an integer from 0 to 2^53, or Infinity for RLIM_INFINITY.
@@ -150,6 +185,7 @@ Plan ReadPlan(const Napi::CallbackInfo& info) {
   }
   std::vector<Napi::Object> setup = ObjectArrayField(options, kFunction, "setup");
   for (size_t i = 0; i < setup.size(); i++) plan.operations.push_back(ReadOperation(setup[i], i));
+  for (Operation& op : plan.operations) InRoot(plan.root, op);
 
   // The PATH the command is looked up in: the sandbox's own, as execvp would use it.
   plan.path_variable = kDefaultPath;

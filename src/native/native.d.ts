@@ -51,6 +51,13 @@ export interface NativeAddon {
  * One step of a sandbox's root file system setup, run in order in the sandbox's own mount
  * namespace before pivot_root. Paths are host paths (under `root`). `mkdir`, `mknod` and
  * `symlink` accept what already exists; the setup runs with umask 0.
+ *
+ * Every path under `root` (a target, a mount's source) is resolved inside the root, never
+ * leaving it: a symbolic link of the root file system is followed as if `root` were `/`, as
+ * runc does (openat2(2) RESOLVE_IN_ROOT, Linux 5.6); files and directories are made relative
+ * to their resolved parent, and mounts go onto the resolved file (/proc/self/fd/N). A mount
+ * target resolving to the root itself is refused (EBUSY); a file whose path is a dangling
+ * symlink is not created through it (EEXIST). Only mounts may target `root` itself.
  */
 export type NativeSetupOperation =
   | {
@@ -61,8 +68,15 @@ export type NativeSetupOperation =
       readonly fstype?: string;
       readonly flags: number;
       readonly data?: string;
+      /** Skip the mount when its target, or its source under `root`, does not exist. */
+      readonly optional?: boolean;
     }
   | { readonly kind: 'mkdir'; readonly path: string; readonly mode: number }
+  /**
+   * Hides `path` as runc's maskedPaths do: a directory under an empty read-only tmpfs, anything
+   * else under a bind of `source` (/dev/null); nothing when `path` does not exist.
+   */
+  | { readonly kind: 'mask'; readonly path: string; readonly source: string }
   /** Creates an empty regular file when none is there (a bind mount's target). */
   | { readonly kind: 'file'; readonly path: string; readonly mode: number }
   | { readonly kind: 'mknod'; readonly path: string; readonly mode: number; readonly major: number; readonly minor: number }

@@ -35,7 +35,7 @@ test('spawn: a wrong option is a TypeError or RangeError naming it, before anyth
   t.throws(bad({ setup: [{ kind: 'mount', target: '/x' }] }), { instanceOf: TypeError, message: 'spawn: setup[0].flags must be an integer, got undefined' });
   t.throws(bad({ setup: [{ kind: 'mount', target: '/x', flags: 0 }, { kind: 'bind' }] }), {
     instanceOf: RangeError,
-    message: 'spawn: setup[1].kind must be "mount", "mkdir", "file", "mknod" or "symlink", got "bind"',
+    message: 'spawn: setup[1].kind must be "mount", "mkdir", "file", "mknod", "symlink" or "mask", got "bind"',
   });
   t.throws(bad({ capabilities: [64] }), { instanceOf: RangeError, message: 'spawn: capabilities[0] must be from 0 to 63, got 64' });
   t.throws(bad({ rlimits: [{ resource: 7, soft: -1, hard: 10 }] }), {

@@ -41,11 +41,31 @@ const DEVICES = [
   ['tty', 5, 0],
 ] as const;
 
+/*
+ * What Docker hides and makes read-only in /proc and /sys (moby oci/defaults.go
+ * DefaultLinuxSpec: MaskedPaths, ReadonlyPaths); runc skips those this kernel lacks.
+ */
+const MASKED_PATHS = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+] as const;
+const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'] as const;
+
 /**
  * The setup of a sandbox whose root is the directory `root` (a host path): the root file
- * system, then /proc (with /proc/sys read-only), /dev (a tmpfs with the usual device nodes,
- * /dev/pts as a new devpts instance, /dev/shm, /dev/mqueue), /sys read-only, the /etc files,
- * then `mounts`. Mount points the root file system lacks are created in it, as runc does.
+ * system, then /proc, /dev (a tmpfs with the usual device nodes,
+ * /dev/pts as a new devpts instance, /dev/shm, /dev/mqueue), /sys read-only, Docker's masked
+ * paths (/proc/kcore, /proc/keys, /sys/firmware, …: /dev/null or an empty read-only tmpfs over
+ * them) and read-only paths (/proc/sys, /proc/sysrq-trigger, …), the /etc files, then `mounts`. Mount points the root file system lacks are created in it, as runc does.
  * The mounts follow Docker's defaults (moby oci/defaults.go DefaultLinuxSpec).
  *
  * @throws InputError for a root file system mount of an unknown option, or a bind target that
@@ -72,9 +92,6 @@ export function sandboxSetup(
   const safe = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   mkdirs('/proc');
   operations.push({ kind: 'mount', source: 'proc', fstype: 'proc', target: at('/proc'), flags: safe });
-  // /proc/sys read-only: a bind of itself, remounted (mount(2): MS_REMOUNT | MS_BIND).
-  operations.push({ kind: 'mount', source: at('/proc/sys'), target: at('/proc/sys'), flags: MS.BIND | MS.REC });
-  operations.push({ kind: 'mount', target: at('/proc/sys'), flags: MS.REMOUNT | MS.BIND | MS.RDONLY | safe });
 
   mkdirs('/dev');
   operations.push({ kind: 'mount', source: 'tmpfs', fstype: 'tmpfs', target: at('/dev'), flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k' });
@@ -106,6 +123,13 @@ export function sandboxSetup(
 
   mkdirs('/sys');
   operations.push({ kind: 'mount', source: 'sysfs', fstype: 'sysfs', target: at('/sys'), flags: MS.RDONLY | safe });
+
+  for (const path of MASKED_PATHS) operations.push({ kind: 'mask', path: at(path), source: at('/dev/null') });
+  for (const path of READONLY_PATHS) {
+    // A bind of itself, remounted read-only (mount(2): MS_REMOUNT | MS_BIND), as runc's readonlyPath.
+    operations.push({ kind: 'mount', source: at(path), target: at(path), flags: MS.BIND | MS.REC, optional: true });
+    operations.push({ kind: 'mount', target: at(path), flags: MS.REMOUNT | MS.BIND | MS.RDONLY | safe, optional: true });
+  }
 
   mkdirs('/etc');
   for (const [name, source] of [
