@@ -172,15 +172,16 @@ test('aborting a decompression kills the process', async (t) => {
   );
   t.is(error.name, 'AbortError');
   // Node reaps its children: once killed, the pid is gone (ESRCH).
-  await waitFor(async () => {
+  const gone = async (): Promise<boolean> => {
     try {
       process.kill(pid, 0);
       return false;
     } catch {
       return true;
     }
-  });
-  t.pass();
+  };
+  await waitFor(gone);
+  t.true(await gone(), 'the compressor process is gone');
 });
 
 test('compress refuses levels out of range and formats kiln does not write', (t) => {
