@@ -172,11 +172,11 @@ function badDiagnostic({ ast, diagnostics }: ParseResult, text: string): string 
 test('parseDockerfile returns well-formed, deterministic results quickly on strings of significant characters', (t) => {
   t.notThrows(() =>
     fc.assert(
-    fc.property(significantText, (text) => {
-      const problem = breach(text);
-      if (problem !== undefined) throw new Error(problem);
-    }),
-    { numRuns: STRING_RUNS },
+      fc.property(significantText, (text) => {
+        const problem = breach(text);
+        if (problem !== undefined) throw new Error(problem);
+      }),
+      { numRuns: STRING_RUNS },
     ),
   );
 });
@@ -184,11 +184,11 @@ test('parseDockerfile returns well-formed, deterministic results quickly on stri
 test('parseDockerfile returns well-formed, deterministic results quickly on mutated Dockerfiles', (t) => {
   t.notThrows(() =>
     fc.assert(
-    fc.property(mutatedDockerfile, (text) => {
-      const problem = breach(text);
-      if (problem !== undefined) throw new Error(problem);
-    }),
-    { numRuns: MUTATED_RUNS },
+      fc.property(mutatedDockerfile, (text) => {
+        const problem = breach(text);
+        if (problem !== undefined) throw new Error(problem);
+      }),
+      { numRuns: MUTATED_RUNS },
     ),
   );
 });
