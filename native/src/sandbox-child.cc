@@ -6,6 +6,7 @@
 #include <linux/capability.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -259,6 +260,12 @@ bool LookUp(const char* name, const char* path_variable, char* out, size_t size)
 
   // All the descriptors are >= 10 (HighFd), so these dup2s never overwrite one another.
   if (dup2(report_fd, KILN_REPORT_FD) < 0) _exit(125);
+  // Into the run's cgroups first, before this process can fork: "0" is the writer
+  // (cgroups(7), v1 and v2). Then a cgroup namespace rooted there.
+  for (size_t i = 0; i < plan.cgroup_fds.size(); i++) {
+    if (write(plan.cgroup_fds[i], "0", 1) != 1) Fail("cgroup", "write", errno, static_cast<int>(i));
+  }
+  if (unshare(CLONE_NEWCGROUP) != 0) Fail("cgroup", "unshare", errno);
   if (dup2(stdin_fd, 0) < 0) Fail("stdio", "dup2", errno);
   if (dup2(stdout_fd, 1) < 0) Fail("stdio", "dup2", errno);
   if (dup2(stderr_fd, 2) < 0) Fail("stdio", "dup2", errno);

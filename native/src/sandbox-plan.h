@@ -41,6 +41,10 @@ struct Plan {
   uint64_t capabilities = 0;  // the bounding set kept; root's effective and permitted set too
   bool no_new_privileges = false;
   std::vector<Rlimit> rlimits;
+  // cgroup.procs files the child joins (writes "0" into) before anything else, and their
+  // descriptors, opened for writing before the clone (>= 10, close-on-exec).
+  std::vector<std::string> cgroup_procs;
+  std::vector<int> cgroup_fds;
   std::vector<std::string> argv, env;
   std::vector<char*> init_argv;  // "kiln-init", <resolved command>, argv…, NULL
   std::vector<char*> envp;

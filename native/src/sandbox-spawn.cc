@@ -183,6 +183,7 @@ Plan ReadPlan(const Napi::CallbackInfo& info) {
     }
     plan.rlimits.push_back(rlimit);
   }
+  if (!options.Get("cgroupProcs").IsUndefined()) plan.cgroup_procs = StringArrayField(options, kFunction, "cgroupProcs");
   std::vector<Napi::Object> setup = ObjectArrayField(options, kFunction, "setup");
   for (size_t i = 0; i < setup.size(); i++) plan.operations.push_back(ReadOperation(setup[i], i));
   for (Operation& op : plan.operations) InRoot(plan.root, op);
@@ -240,7 +241,7 @@ Napi::Error SetupError(Napi::Env env, const Plan& plan, const kiln_report& repor
   const std::string stage(report.stage, strnlen(report.stage, sizeof report.stage));
   const std::string syscall_name(report.syscall, strnlen(report.syscall, sizeof report.syscall));
   std::string detail;
-  if (report.index >= 0 && static_cast<size_t>(report.index) < plan.operations.size()) {
+  if (stage != "cgroup" && report.index >= 0 && static_cast<size_t>(report.index) < plan.operations.size()) {
     detail = plan.operations[report.index].target;
   } else if (stage == "pivot_root") {
     detail = plan.root;
@@ -248,6 +249,8 @@ Napi::Error SetupError(Napi::Env env, const Plan& plan, const kiln_report& repor
     detail = plan.cwd;
   } else if (stage == "hostname") {
     detail = plan.hostname;
+  } else if (stage == "cgroup" && report.index >= 0 && static_cast<size_t>(report.index) < plan.cgroup_procs.size()) {
+    detail = plan.cgroup_procs[report.index];
   } else if (stage == "exec-init") {
     detail = plan.init_path;
   } else if (stage == "lookup" || stage == "exec") {
@@ -260,7 +263,7 @@ Napi::Error SetupError(Napi::Env env, const Plan& plan, const kiln_report& repor
   if (stage == "exec") message = "exec: \"" + plan.argv[0] + "\": " + error.Message();
   error.Set("message", Napi::String::New(env, message));
   error.Set("stage", Napi::String::New(env, stage));
-  if (report.index >= 0) error.Set("operation", Napi::Number::New(env, report.index));
+  if (report.index >= 0 && stage != "cgroup") error.Set("operation", Napi::Number::New(env, report.index));
   return error;
 }
 
@@ -277,6 +280,16 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   };
   int init_fd = fds.Add(HighFd(open(plan.init_path.c_str(), O_PATH | O_CLOEXEC)));
   if (init_fd < 0) throw fail("open", plan.init_path);
+  // Opened here, written by the child: it joins its cgroups before it can fork (cgroups(7)).
+  for (const std::string& path : plan.cgroup_procs) {
+    int fd = fds.Add(HighFd(open(path.c_str(), O_WRONLY | O_CLOEXEC)));
+    if (fd < 0) {
+      Napi::Error error = fail("open", path);
+      error.Set("stage", Napi::String::New(env, "cgroup"));
+      throw error;
+    }
+    plan.cgroup_fds.push_back(fd);
+  }
   int pipes[4][2];  // report, stdin, stdout, stderr: [0] read end, [1] write end
   for (auto& pipe : pipes) {
     if (pipe2(pipe, O_CLOEXEC) != 0) throw fail("pipe2", "");
@@ -290,7 +303,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     if (child_stdin < 0) throw fail("open", "/dev/null");
   }
 
-  uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+  // No CLONE_NEWCGROUP: the child unshares its cgroup namespace once it is in its cgroups, so
+  // they are its namespace's root (cgroup_namespaces(7)).
+  uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (plan.new_network) flags |= CLONE_NEWNET;
   int pidfd = -1;
   struct clone_args args;

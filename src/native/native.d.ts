@@ -114,6 +114,11 @@ export interface NativeSpawnOptions {
   /** setrlimit(2) of each, before the user changes: `resource` is RLIMIT_*, Infinity is unlimited. */
   readonly rlimits: readonly { readonly resource: number; readonly soft: number; readonly hard: number }[];
   readonly setup: readonly NativeSetupOperation[];
+  /**
+   * cgroup.procs files, opened for writing before the clone; the child writes itself ("0")
+   * into each before anything else (stage 'cgroup'), then unshares its cgroup namespace.
+   */
+  readonly cgroupProcs?: readonly string[];
   /** true: a pipe to the command's stdin is returned; false: stdin is /dev/null. */
   readonly stdin: boolean;
 }
@@ -133,7 +138,7 @@ export interface NativeSpawnResult {
 
 /**
  * What a failed sandbox setup throws: a {@link NativeErrnoError} with the step that failed
- * (`stage`: 'spawn', 'mount', 'mkdir', 'pivot_root', 'hostname', 'network', 'rlimits',
+ * (`stage`: 'spawn', 'cgroup', 'mount', 'mkdir', 'pivot_root', 'hostname', 'network', 'rlimits',
  * 'capabilities', 'user', 'cwd', 'lookup', 'no_new_privs', 'exec', 'exec-init', …), `operation` (the index in `setup`) for a setup step, and
  * `path` naming what it failed on. A command not found on PATH is stage 'lookup', syscall
  * 'execvp', code 'ENOENT', message `exec: "name": executable file not found in $PATH`.

@@ -45,3 +45,16 @@ test('spawn: a wrong option is a TypeError or RangeError naming it, before anyth
   t.throws(bad({ rlimits: [{ resource: 7, soft: Infinity, hard: 10 }] }), { instanceOf: RangeError, message: 'spawn: rlimits[0].soft must not exceed its hard limit' });
   t.throws(bad({ setup: [{ kind: 'mkdir', path: 7, mode: 0o755 }] }), { instanceOf: TypeError, message: 'spawn: setup[0].path must be a non-empty string, got number' });
 });
+
+test('spawn: joining a cgroup is the first setup step, and its failure has stage cgroup', (t) => {
+  // /dev/full opens for writing and fails every write with ENOSPC; the root does not exist,
+  // so any later step would fail otherwise.
+  const written = t.throws(() => spawnSandbox({ ...valid, cgroupProcs: ['/dev/full'] }));
+  t.like(written, { stage: 'cgroup', syscall: 'write', code: 'ENOSPC', path: '/dev/full' });
+  const opened = t.throws(() => spawnSandbox({ ...valid, cgroupProcs: ['/nonexistent/cgroup.procs'] }));
+  t.like(opened, { stage: 'cgroup', syscall: 'open', code: 'ENOENT', path: '/nonexistent/cgroup.procs' });
+  t.throws(() => spawnSandbox({ ...valid, cgroupProcs: 'x' } as never), {
+    instanceOf: TypeError,
+    message: 'spawn: cgroupProcs must be an array, got string',
+  });
+});

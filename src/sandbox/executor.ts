@@ -55,6 +55,23 @@ export interface RunSpec {
   readonly noNewPrivileges?: boolean;
   /** Resource limits; the ones not listed are kiln's own. */
   readonly rlimits?: readonly Rlimit[];
+  /** cgroup limits of the whole sandbox (every process in it); none when absent. */
+  readonly resources?: RunResources;
+}
+
+/**
+ * cgroup limits of a run, as `docker run --memory --memory-swap --pids-limit --cpus`. A limit
+ * whose controller the host lacks is an error, never ignored.
+ */
+export interface RunResources {
+  /** Bytes of memory; past it the kernel's OOM killer kills a process of the sandbox. */
+  readonly memory?: number;
+  /** Bytes of memory plus swap (at least `memory`, which it needs); no swap when absent. */
+  readonly memorySwap?: number;
+  /** How many processes (threads) may exist in the sandbox at once; fork fails past it. */
+  readonly pids?: number;
+  /** CPU time as a number of CPUs (0.5: half of one), a CFS quota per 100 ms period. */
+  readonly cpus?: number;
 }
 
 /**
@@ -76,6 +93,8 @@ export interface SandboxIo {
 export interface RunResult {
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
+  /** Whether the OOM killer killed a process of the run (only with a `resources.memory` limit). */
+  readonly oomKilled: boolean;
 }
 
 /**

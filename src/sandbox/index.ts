@@ -1,3 +1,12 @@
-export type { BindMount, Executor, RootfsMount, RunResult, RunSpec, RunUser, SandboxIo } from './executor.ts';
+export type { BindMount, Executor, RootfsMount, RunResources, RunResult, RunSpec, RunUser, SandboxIo } from './executor.ts';
 export { LinuxExecutor, type LinuxExecutorOptions } from './linux-executor.ts';
 export { CAPABILITIES, DEFAULT_CAPABILITIES, RLIMITS, type Capability, type Rlimit } from './capabilities.ts';
+export {
+  createRunCgroups,
+  detectCgroupHierarchies,
+  removeAbandonedCgroups,
+  type CgroupController,
+  type CgroupHierarchies,
+  type CgroupHierarchy,
+  type RunCgroups,
+} from './cgroups.ts';

@@ -57,7 +57,7 @@ test('the kernel has every namespace the sandbox needs', (t) => {
 test('hostname is the one the spec gives, not the host’s', async (t) => {
   const ran = await runIn(t, shell('hostname; cat /etc/hostname', { hostname: 'kiln-builder' }));
   t.not(hostname(), 'kiln-builder');
-  t.deepEqual(ran, { exitCode: 0, signal: null, stdout: 'kiln-builder\nkiln-builder\n', stderr: '' });
+  t.deepEqual(ran, { exitCode: 0, signal: null, oomKilled: false, stdout: 'kiln-builder\nkiln-builder\n', stderr: '' });
 });
 
 test('PID 1 is kiln-init and the command is PID 2', async (t) => {

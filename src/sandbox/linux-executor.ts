@@ -9,6 +9,7 @@ import { signalSandbox, spawnSandbox, watchSandboxExit } from '../native/index.t
 import type { NativeSandboxError, NativeSpawnResult } from '../native/index.ts';
 import { CAPABILITIES, DEFAULT_CAPABILITIES, RLIMITS } from './capabilities.ts';
 import type { Executor, RootfsMount, RunResult, RunSpec, SandboxIo } from './executor.ts';
+import { createRunCgroups, detectCgroupHierarchies, type CgroupHierarchies, type RunCgroups } from './cgroups.ts';
 import { sandboxSetup, type EtcFiles, type ResolvedBindMount } from './sandbox-setup.ts';
 
 /** Options of {@link LinuxExecutor}. */
@@ -17,6 +18,8 @@ export interface LinuxExecutorOptions {
   readonly stateDir?: string;
   /** How long an aborted command has between SIGTERM and SIGKILL; 10 s by default, as `docker stop`. */
   readonly gracePeriodMs?: number;
+  /** Where each cgroup controller is; detected from the mount table on first need by default. */
+  readonly cgroupHierarchies?: CgroupHierarchies;
 }
 
 /** The umask a command starts with, Docker's. */
@@ -28,19 +31,31 @@ const UMASK = 0o022;
  * under kiln-init, which reaps, forwards signals, and takes every process of the sandbox with it
  * when the command exits or when kiln dies. Every mount is made in the sandbox's own mount
  * namespace, so kiln's mount table never changes; the scratch directory is removed on every path.
+ * With `resources`, the run gets cgroups of its own (cgroups.ts, v1 or v2 per controller) that
+ * the sandbox joins before anything else, removed on every path too.
  */
 export class LinuxExecutor implements Executor {
   readonly #stateDir: string;
   readonly #gracePeriodMs: number;
+  #hierarchies: Promise<CgroupHierarchies> | undefined;
 
   constructor(options: LinuxExecutorOptions = {}) {
     this.#stateDir = options.stateDir ?? tmpdir();
     this.#gracePeriodMs = options.gracePeriodMs ?? 10_000;
+    if (options.cgroupHierarchies !== undefined) this.#hierarchies = Promise.resolve(options.cgroupHierarchies);
   }
 
   async run(spec: RunSpec, rootfs: readonly RootfsMount[], io: SandboxIo, signal?: AbortSignal): Promise<RunResult> {
     signal?.throwIfAborted();
-    const dir = await mkdtemp(join(this.#stateDir, 'kiln-sandbox-'));
+    let cgroups: RunCgroups | undefined;
+    if (spec.resources !== undefined) {
+      this.#hierarchies ??= detectCgroupHierarchies();
+      cgroups = await createRunCgroups(spec.resources, await this.#hierarchies);
+    }
+    const dir = await mkdtemp(join(this.#stateDir, 'kiln-sandbox-')).catch(async (error: unknown) => {
+      await cgroups?.remove();
+      throw error;
+    });
     try {
       const root = join(dir, 'root');
       await mkdir(root);
@@ -68,20 +83,27 @@ export class LinuxExecutor implements Executor {
           noNewPrivileges: spec.noNewPrivileges ?? false,
           rlimits: (spec.rlimits ?? []).map(({ name, soft, hard }) => ({ resource: RLIMITS[name], soft, hard })),
           setup,
+          cgroupProcs: cgroups?.procsFiles ?? [],
           stdin: io.stdin !== undefined,
         });
       } catch (error) {
         throw startError(error, spec);
       }
-      return await this.#supervise(started, io, signal);
+      const status = await this.#supervise(started, io, signal);
+      return { ...status, oomKilled: (await cgroups?.oomKilled()) ?? false };
     } finally {
       // Only an empty directory is left at `root` in kiln's namespace: the mounts were the sandbox's.
       await rm(dir, { recursive: true, force: true });
+      await cgroups?.remove();
     }
   }
 
   /** Streams the io of a started sandbox and waits for its end, honouring `signal`. */
-  async #supervise(started: NativeSpawnResult, io: SandboxIo, signal: AbortSignal | undefined): Promise<RunResult> {
+  async #supervise(
+    started: NativeSpawnResult,
+    io: SandboxIo,
+    signal: AbortSignal | undefined,
+  ): Promise<Omit<RunResult, 'oomKilled'>> {
     let exited = false;
     const exit = new Promise<{ code: number | null; signal: number | null }>((resolve, reject) => {
       watchSandboxExit(started.pidfd, (error, code, killedBy) => {
@@ -198,6 +220,9 @@ function startError(error: unknown, spec: RunSpec): unknown {
           ? `check the command name and the PATH of its environment (${spec.env.find((entry) => entry.startsWith('PATH=')) ?? 'the default PATH'})`
           : 'check that the command is an executable for this platform and that its file system allows executing it',
     });
+  }
+  if (error.stage === 'cgroup') {
+    return new InternalError(`cannot put the sandbox into its cgroups: ${error.message}`, { cause: error });
   }
   if (error.stage === 'cwd' && error.code === 'EACCES') {
     return new InputError(`cannot enter the working directory ${spec.cwd}: ${error.message}`, { cause: error });

@@ -63,7 +63,7 @@ test('etc -> a host directory: the /etc files are made in the root’s copy of t
 
   const ran = await runOn(root, shell('cat /etc/hostname; ls /etc', { hostname: 'kiln-in-root' }));
 
-  t.deepEqual(ran, { exitCode: 0, signal: null, stdout: 'kiln-in-root\nhostname\nhosts\npasswd\nresolv.conf\n', stderr: '' });
+  t.deepEqual(ran, { exitCode: 0, signal: null, oomKilled: false, stdout: 'kiln-in-root\nhostname\nhosts\npasswd\nresolv.conf\n', stderr: '' });
   t.deepEqual(await readdir(host), ['sentinel']);
   t.deepEqual((await readdir(inside)).sort(), ['hostname', 'hosts', 'passwd', 'resolv.conf']);
   t.deepEqual(await mountsNaming(host), []);
