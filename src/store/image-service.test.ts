@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -28,3 +28,14 @@ for (const [name, tool] of [
     t.is(ids.size, 1);
   });
 }
+
+// Regression: a prune running between an import's record and its tag removed the image as
+// dangling, and the import then failed to tag it (concurrent e2e test, about one run in two).
+test('an image recorded while an operation is live is not collected as dangling until it ends', async (t) => {
+  const store = await ImageStore.open(await mkdtemp(join(work, 'root-')));
+  const inFlight = await store.lease();
+  const { id } = await importRootfs(store, Readable.from([await readFile(rootfs)]), { sourceName: 'lease', epoch: 0 });
+  t.deepEqual((await store.collect()).images, [], 'spared while the operation that began first is live');
+  await inFlight.release();
+  t.deepEqual((await store.collect()).images, [id]);
+});

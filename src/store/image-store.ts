@@ -161,6 +161,7 @@ export class ImageStore {
         throw new InternalError(`cannot record image ${id}: its manifest names config ${valid.manifest.config.digest}`);
       }
       const existing = await this.image(id);
+      const now = new Date().toISOString();
       const manifests = existing?.manifests ?? [];
       const record: ImageRecord = {
         kind: 'image',
@@ -170,7 +171,8 @@ export class ImageStore {
         layers: image.layers,
         manifests: manifests.some((m) => m.digest === image.manifest.digest) ? manifests : [...manifests, image.manifest],
         created: image.created,
-        recorded: existing?.recorded ?? new Date().toISOString(),
+        recorded: existing?.recorded ?? now,
+        updated: now,
       };
       await writeFileAtomic(this.#recordPath(id), `${JSON.stringify(record, null, 2)}\n`);
       return record;
@@ -292,9 +294,13 @@ export class ImageStore {
   async collect(options: { readonly keep?: (record: ImageRecord) => boolean } = {}): Promise<CollectResult> {
     return this.locked(async () => {
       const referenced = new Set((await this.tags()).flatMap((t) => t.versions.map((v) => v.id)));
+      // An image recorded during a live operation (an import that has yet to tag it) is
+      // not dangling yet: spared like the blobs such an operation writes.
+      const since = await this.#oldestLease();
       const removed: Digest[] = [];
       for (const record of await this.images()) {
         if (referenced.has(record.id) || options.keep?.(record) === true) continue;
+        if (since !== undefined && Date.parse(record.updated ?? record.recorded) >= since - 1000) continue;
         await rm(this.#recordPath(record.id), { force: true });
         removed.push(record.id);
       }

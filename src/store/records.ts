@@ -28,6 +28,8 @@ export interface ImageRecord {
   readonly created: string | undefined;
   /** When kiln first recorded the image (ISO 8601). */
   readonly recorded: string;
+  /** When it was last recorded (a new form, or recorded again): collection spares it while an operation that began before then is live. */
+  readonly updated: string;
 }
 
 /** One image a tag has pointed at. */
