@@ -179,3 +179,17 @@ for (const [name, v2, v1, expected] of detections) {
     t.deepEqual(await detectCgroupHierarchies(join(dir, 'mountinfo')), resolved);
   });
 }
+
+test.serial("an executor's first run with limits removes the cgroups dead kiln processes left", async (t) => {
+  const mount = hierarchyOf(t, 'pids');
+  const dead = join(mount, 'kiln', '1-1-0ddba11');
+  await mkdir(dead, { recursive: true });
+  try {
+    const fresh = new LinuxExecutor({ gracePeriodMs: 300 });
+    const result = await fresh.run(shell('true', { resources: { pids: 10 } }), rootfs, {});
+    t.is(result.exitCode, 0);
+    t.false((await readdir(join(mount, 'kiln'))).includes('1-1-0ddba11'));
+  } finally {
+    await rm(dead, { recursive: true, force: true }).catch(() => {});
+  }
+});

@@ -9,7 +9,7 @@ import { signalSandbox, spawnSandbox, watchSandboxExit } from '../native/index.t
 import type { NativeSandboxError, NativeSpawnResult } from '../native/index.ts';
 import { CAPABILITIES, DEFAULT_CAPABILITIES, RLIMITS } from './capabilities.ts';
 import type { Executor, RootfsMount, RunResult, RunSpec, SandboxIo } from './executor.ts';
-import { createRunCgroups, detectCgroupHierarchies, type CgroupHierarchies, type RunCgroups } from './cgroups.ts';
+import { createRunCgroups, detectCgroupHierarchies, removeAbandonedCgroups, type CgroupHierarchies, type RunCgroups } from './cgroups.ts';
 import { sandboxSetup, type EtcFiles, type ResolvedBindMount } from './sandbox-setup.ts';
 
 /** Options of {@link LinuxExecutor}. */
@@ -49,7 +49,12 @@ export class LinuxExecutor implements Executor {
     signal?.throwIfAborted();
     let cgroups: RunCgroups | undefined;
     if (spec.resources !== undefined) {
-      this.#hierarchies ??= detectCgroupHierarchies();
+      // The first run with limits also removes what dead kiln processes left in the
+      // hierarchies (their owner is in each cgroup's name); a live owner's stay.
+      this.#hierarchies ??= detectCgroupHierarchies().then(async (found) => {
+        await removeAbandonedCgroups(found);
+        return found;
+      });
       cgroups = await createRunCgroups(spec.resources, await this.#hierarchies);
     }
     const dir = await mkdtemp(join(this.#stateDir, 'kiln-sandbox-')).catch(async (error: unknown) => {
