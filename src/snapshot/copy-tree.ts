@@ -15,9 +15,8 @@ import {
 } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InputError } from '../errors/index.ts';
-import { deviceMajor, deviceMinor } from '../image/layer/index.ts';
+import { eventLoopTurns, deviceMajor, deviceMinor } from '../image/layer/index.ts';
 import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../native/index.ts';
 import { contentXattrs } from './file-entry.ts';
 import { isOpaque, isWhiteout } from './lower-view.ts';
@@ -28,7 +27,6 @@ import { isOpaque, isWhiteout } from './lower-view.ts';
  * the event loop every few milliseconds), as the layer walkers, but for files over 1 MiB.
  */
 
-const SLICE_MS = 4;
 const LARGE_FILE = 1 << 20;
 
 /** Options of {@link copyTree} and {@link mergeLayer}. */
@@ -104,12 +102,9 @@ async function walk(srcRoot: string, destRoot: string, merge: boolean, signal: A
   const stack: Array<{ readonly rel: string; readonly names: string[]; index: number }> = [
     { rel: '', names: readdirSync(srcRoot), index: 0 },
   ];
-  let sliceStart = performance.now();
+  const turn = eventLoopTurns();
   while (stack.length > 0) {
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await nextTurn();
-      sliceStart = performance.now();
-    }
+    await turn();
     signal?.throwIfAborted();
     const level = stack[stack.length - 1]!;
     const name = level.names[level.index++];

@@ -1,6 +1,5 @@
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InputError } from '../errors/index.ts';
 import {
   compareLayerPaths,
@@ -9,12 +8,10 @@ import {
   WHITEOUT_PREFIX,
   whiteoutEntry,
   type LayerEntry,
+  eventLoopTurns,
 } from '../image/layer/index.ts';
 import { contentXattrs, fileEntry } from './file-entry.ts';
 import { isOpaque, isWhiteout, type LowerView } from './lower-view.ts';
-
-/** The walk hands the event loop a turn after this long of synchronous file-system work. */
-const SLICE_MS = 4;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -56,12 +53,9 @@ export async function* overlayChanges(
   const stack: Array<{ readonly prefix: string; readonly hidden: boolean; readonly items: Item[]; index: number }> = [
     { prefix: '', hidden: lowers.empty, items: readItems(upper, '', lowers, lowers.empty, false), index: 0 },
   ];
-  let sliceStart = performance.now();
+  const turn = eventLoopTurns();
   while (stack.length > 0) {
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await nextTurn();
-      sliceStart = performance.now();
-    }
+    await turn();
     signal?.throwIfAborted();
     const level = stack[stack.length - 1]!;
     const item = level.items[level.index++];

@@ -1,8 +1,7 @@
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InputError } from '../errors/index.ts';
-import { compareLayerPaths, opaqueWhiteoutEntry, OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutEntry, type LayerEntry } from '../image/layer/index.ts';
+import { eventLoopTurns, compareLayerPaths, opaqueWhiteoutEntry, OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutEntry, type LayerEntry } from '../image/layer/index.ts';
 import { contentXattrs, fileEntry, sameXattrs } from './file-entry.ts';
 
 /** Options of {@link treeChanges}. */
@@ -16,8 +15,6 @@ export interface TreeChangesOptions {
   readonly bornAfterNs?: bigint;
   readonly signal?: AbortSignal;
 }
-
-const SLICE_MS = 4;
 
 /** Two mtimes this close are the same: the copy sets times to the microsecond (copy-tree.ts). */
 const MTIME_SLACK_NS = 1000n;
@@ -96,12 +93,9 @@ async function planChanges(lower: string | undefined, upper: string, options: Tr
 
   // Directories to compare: with a lower counterpart (`both`) or added whole (`added`).
   const stack: Array<{ readonly rel: string; readonly both: boolean }> = [{ rel: '', both: lower !== undefined }];
-  let sliceStart = performance.now();
+  const turn = eventLoopTurns();
   while (stack.length > 0) {
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await nextTurn();
-      sliceStart = performance.now();
-    }
+    await turn();
     options.signal?.throwIfAborted();
     const { rel, both } = stack.pop()!;
     const upperNames = names(join(upper, rel));

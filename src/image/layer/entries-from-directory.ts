@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { eventLoopTurns } from './event-loop-turns.ts';
 import { InputError } from '../../errors/index.ts';
 import { compareLayerPaths } from './compare-layer-paths.ts';
 import { contentXattrs, fileEntry } from './file-entry.ts';
@@ -10,9 +10,6 @@ import type { LayerEntry } from './layer-entry.ts';
 export interface EntriesFromDirectoryOptions {
   readonly signal?: AbortSignal;
 }
-
-/** The walk hands the event loop a turn after this long of synchronous file-system work. */
-const SLICE_MS = 4;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -59,12 +56,9 @@ export async function* entriesFromDirectory(
   const stack: Array<{ readonly prefix: string; readonly names: string[]; index: number }> = [
     { prefix: '', names: readNames(dir), index: 0 },
   ];
-  let sliceStart = performance.now();
+  const turn = eventLoopTurns();
   while (stack.length > 0) {
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await nextTurn();
-      sliceStart = performance.now();
-    }
+    await turn();
     signal?.throwIfAborted();
     const level = stack[stack.length - 1]!;
     const name = level.names[level.index++];

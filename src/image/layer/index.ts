@@ -19,3 +19,4 @@ export {
   type Whiteout,
 } from './whiteout.ts';
 export { contentXattrs, fileEntry, seconds } from './file-entry.ts';
+export { eventLoopTurns } from './event-loop-turns.ts';
