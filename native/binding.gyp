@@ -9,6 +9,7 @@
         'src/arguments.cc',
         'src/errno-error.cc',
         'src/mknod.cc',
+        'src/mount.cc',
         'src/sandbox-child.cc',
         'src/sandbox-exit.cc',
         'src/sandbox-in-root.cc',

@@ -13,4 +13,7 @@ void AddXattrFunctions(Napi::Env env, Napi::Object fs);
 // mknod (mknod.cc).
 void AddMknodFunction(Napi::Env env, Napi::Object fs);
 
+// mount, unmount (mount.cc).
+void AddMountFunctions(Napi::Env env, Napi::Object fs);
+
 }  // namespace kiln

@@ -39,6 +39,22 @@ export interface NativeFs {
    * 0–1048575 (Linux's dev_t split).
    */
   mknod(options: { readonly path: string; readonly mode: number; readonly major: number; readonly minor: number }): void;
+  /**
+   * mount(2) in the calling process's mount namespace, always with MS_NODEV | MS_NOSUID;
+   * `bind` adds MS_BIND | MS_REC (type and data are then ignored by the kernel); `readOnly`
+   * mounts read-only (a bind through a second, remounting call). `data` is the file system's
+   * option string ('' for none).
+   */
+  mount(options: {
+    readonly type: string;
+    readonly source: string;
+    readonly target: string;
+    readonly data: string;
+    readonly readOnly: boolean;
+    readonly bind: boolean;
+  }): void;
+  /** umount2(2) with UMOUNT_NOFOLLOW, and MNT_DETACH when `detach`. */
+  unmount(options: { readonly target: string; readonly detach: boolean }): void;
 }
 
 /** `require('kiln_native.node')`: one object per surface. */
