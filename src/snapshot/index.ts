@@ -18,3 +18,4 @@ export {
   type OverlaySnapshotterOptions,
 } from './overlay-snapshotter.ts';
 export { openCopySnapshotter, CopySnapshotter, type CopySnapshotterOptions } from './copy-snapshotter.ts';
+export { openSnapshotter } from './open-snapshotter.ts';

@@ -9,6 +9,12 @@ import { readJsonIfExists, writeFileAtomic } from './atomic-file.ts';
 import { acquireLock, type Lock } from './lock.ts';
 import { currentVersion, type ImageRecord, type ImageSource, type LayerRecord, type TagRecord } from './records.ts';
 
+/** Options of {@link ImageStore.open}. */
+export interface StoreOptions {
+  /** Blobs that are GC roots besides the images' (the build cache's layers). */
+  readonly extraRoots?: () => Promise<Iterable<string>>;
+}
+
 /** What {@link ImageStore.recordImage} needs: the content is already in the content store. */
 export interface NewImage {
   readonly config: Descriptor;
@@ -45,18 +51,25 @@ export interface CollectResult {
 export class ImageStore {
   readonly content: ContentStore;
   readonly #root: string;
+  readonly #extraRoots: (() => Promise<Iterable<string>>) | undefined;
 
-  private constructor(root: string, content: ContentStore) {
+  private constructor(root: string, content: ContentStore, extraRoots: (() => Promise<Iterable<string>>) | undefined) {
     this.#root = root;
     this.content = content;
+    this.#extraRoots = extraRoots;
   }
 
-  /** Opens (creating) the store at `root`, removing what dead processes left behind. */
-  static async open(root: string): Promise<ImageStore> {
+  /**
+   * Opens (creating) the store at `root`, removing what dead processes left behind.
+   * `extraRoots` names blobs that collection must keep although no image needs them (the
+   * build cache's layers): the composition root passes it, so the store need not know who
+   * else holds blobs.
+   */
+  static async open(root: string, options: StoreOptions = {}): Promise<ImageStore> {
     for (const dir of ['images/records', 'images/tags', 'leases', 'locks', 'tmp']) {
       await mkdir(join(root, dir), { recursive: true });
     }
-    const store = new ImageStore(root, await openContentStore(root));
+    const store = new ImageStore(root, await openContentStore(root), options.extraRoots);
     await store.#cleanOwned('leases');
     await store.#cleanOwned('tmp');
     return store;
@@ -271,6 +284,13 @@ export class ImageStore {
 
   /** The blobs each recorded image needs: config, manifests and their layers. */
   async liveBlobs(): Promise<Set<string>> {
+    const live = await this.imageBlobs();
+    if (this.#extraRoots !== undefined) for (const digest of await this.#extraRoots()) live.add(digest);
+    return live;
+  }
+
+  /** The blobs recorded images need (not the extra roots). */
+  async imageBlobs(): Promise<Set<string>> {
     const live = new Set<string>();
     for (const record of await this.images()) {
       live.add(record.config.digest);
@@ -308,9 +328,19 @@ export class ImageStore {
     });
   }
 
+  /**
+   * Deletes the blobs nothing needs (no image, no extra root), as {@link collect} does, but
+   * removes no image record: what a build's cache policy runs after dropping cache records.
+   * `keep` adds roots for this sweep.
+   */
+  async sweep(keep: Iterable<string> = []): Promise<{ blobs: number; bytes: number }> {
+    return this.locked(() => this.#sweep(keep));
+  }
+
   /** Deletes unreferenced blobs; call holding the lock. */
-  async #sweep(): Promise<{ blobs: number; bytes: number }> {
+  async #sweep(keep: Iterable<string> = []): Promise<{ blobs: number; bytes: number }> {
     const live = await this.liveBlobs();
+    for (const digest of keep) live.add(digest);
     const since = await this.#oldestLease();
     let blobs = 0;
     let bytes = 0;

@@ -1,5 +1,5 @@
 export { writeFileAtomic, readJsonIfExists } from './atomic-file.ts';
-export { ImageStore, type CollectResult, type Lease, type NewImage } from './image-store.ts';
+export { ImageStore, type CollectResult, type Lease, type NewImage, type StoreOptions } from './image-store.ts';
 export {
   importRootfs,
   loadArchive,

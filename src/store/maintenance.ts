@@ -37,6 +37,9 @@ export interface DiskUsage {
   readonly versions: number;
   /** Bytes of every blob some image needs. */
   readonly imageBytes: number;
+  /** Blobs only the build cache (the store's extra roots) needs, and their bytes. */
+  readonly buildCacheBlobs: number;
+  readonly buildCacheBytes: number;
   /** Blobs no image needs: what `kiln prune` frees. */
   readonly reclaimableBlobs: number;
   readonly reclaimableBytes: number;
@@ -47,8 +50,11 @@ export interface DiskUsage {
 /** `kiln du`: what uses the space under the root. */
 export async function diskUsage(store: ImageStore): Promise<DiskUsage> {
   const live = await store.liveBlobs();
+  const imageBlobs = await store.imageBlobs();
   const tags = await store.tags();
   let imageBytes = 0;
+  let buildCacheBlobs = 0;
+  let buildCacheBytes = 0;
   let reclaimableBlobs = 0;
   let reclaimableBytes = 0;
   let totalBlobs = 0;
@@ -56,8 +62,11 @@ export async function diskUsage(store: ImageStore): Promise<DiskUsage> {
   for await (const blob of store.content.list()) {
     totalBlobs++;
     totalBytes += blob.size;
-    if (live.has(blob.digest)) imageBytes += blob.size;
-    else {
+    if (imageBlobs.has(blob.digest)) imageBytes += blob.size;
+    else if (live.has(blob.digest)) {
+      buildCacheBlobs++;
+      buildCacheBytes += blob.size;
+    } else {
       reclaimableBlobs++;
       reclaimableBytes += blob.size;
     }
@@ -67,6 +76,8 @@ export async function diskUsage(store: ImageStore): Promise<DiskUsage> {
     tags: tags.length,
     versions: tags.reduce((n, t) => n + t.versions.length, 0),
     imageBytes,
+    buildCacheBlobs,
+    buildCacheBytes,
     reclaimableBlobs,
     reclaimableBytes,
     totalBlobs,
