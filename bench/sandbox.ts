@@ -12,7 +12,9 @@ import type { Measurement, Workload, WorkloadOptions } from './workload.ts';
  * sandbox with its whole setup (mount, pid, uts, ipc, net and cgroup namespaces, Docker's
  * /dev, /proc and /sys, pivot_root, kiln-init as PID 1), against, in the same run, the bare
  * bound `unshare --mount --pid --net --uts --ipc --fork chroot ROOTFS /bin/true`, and runc
- * or crun when installed (issue #5 asks for both; neither is required).
+ * or crun when installed (issue #5 asks for both; neither is required). The runs alternate with
+ * ones under seccomp 'unconfined', whose median is the cost of the default seccomp filter
+ * (compiled once per process, installed per run).
  */
 const SPEC: RunSpec = {
   argv: ['/bin/true'],
@@ -33,6 +35,7 @@ export const workload: Workload = {
       const executor = new LinuxExecutor();
       const rootfs = [{ type: 'bind' as const, source: root, options: ['rbind', 'ro'] }];
       const kiln: number[] = [];
+      const unconfined: number[] = [];
       const bare: number[] = [];
       for (let i = 0; i < runs + 3; i++) {
         let start = performance.now();
@@ -40,14 +43,20 @@ export const workload: Workload = {
         const k = performance.now() - start;
         if (result.exitCode !== 0) throw new Error(`the sandbox's /bin/true exited ${String(result.exitCode)}`);
         start = performance.now();
+        const plain = await executor.run({ ...SPEC, seccomp: 'unconfined' }, rootfs, {}, AbortSignal.timeout(10_000));
+        const p = performance.now() - start;
+        if (plain.exitCode !== 0) throw new Error(`the unconfined sandbox's /bin/true exited ${String(plain.exitCode)}`);
+        start = performance.now();
         const u = spawnSync('unshare', ['--mount', '--pid', '--net', '--uts', '--ipc', '--fork', 'chroot', root, '/bin/true']);
         const b = performance.now() - start;
         if (u.status !== 0) throw new Error(`unshare + chroot failed: ${u.stderr.toString()}`);
         if (i < 3) continue;
         kiln.push(k);
+        unconfined.push(p);
         bare.push(b);
       }
       const k = median(kiln);
+      const p = median(unconfined);
       const b = median(bare);
       const measurements: Measurement[] = [
         {
@@ -60,6 +69,17 @@ export const workload: Workload = {
           ratio: k / b,
           target: undefined,
           notes: [],
+        },
+        {
+          name: 'sandboxed /bin/true, the cost of seccomp',
+          unit: 'ms',
+          better: 'lower',
+          runs,
+          kiln: k,
+          reference: { name: "kiln with seccomp 'unconfined'", median: p },
+          ratio: k / p,
+          target: undefined,
+          notes: [`the default filter adds ${(k - p).toFixed(2)} ms per run`],
         },
       ];
       for (const peer of ['crun', 'runc']) {

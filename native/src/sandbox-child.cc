@@ -4,6 +4,8 @@
 // report pipe before _exit (sandbox-report.h).
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -246,6 +248,16 @@ bool LookUp(const char* name, const char* path_variable, char* out, size_t size)
   }
 }
 
+// Installs the plan's seccomp filter on this process; kiln-init and everything it starts
+// inherit it across fork and execve (seccomp(2)). No flags: this process has one thread.
+void InstallSeccomp(Plan& plan) {
+  if (plan.seccomp.empty()) return;
+  struct sock_fprog program;
+  program.len = static_cast<unsigned short>(plan.seccomp.size());
+  program.filter = plan.seccomp.data();
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) Fail("seccomp", "seccomp", errno);
+}
+
 }  // namespace
 
 [[noreturn]] void SandboxChild(Plan& plan, int init_fd, int stdin_fd, int stdout_fd, int stderr_fd, int report_fd) {
@@ -258,6 +270,17 @@ bool LookUp(const char* name, const char* path_variable, char* out, size_t size)
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
 
+  // In a new user namespace nothing may run before the parent has mapped its ids: until then
+  // this process is the overflow user, and files it makes or checks would say so. EOF without
+  // the byte: the parent failed and kills this process.
+  if (plan.user_namespace) {
+    char go;
+    ssize_t got;
+    do got = read(plan.user_namespace_fd, &go, 1);
+    while (got < 0 && errno == EINTR);
+    if (got != 1) _exit(125);
+    close(plan.user_namespace_fd);
+  }
   // All the descriptors are >= 10 (HighFd), so these dup2s never overwrite one another.
   if (dup2(report_fd, KILN_REPORT_FD) < 0) _exit(125);
   // Into the run's cgroups first, before this process can fork: "0" is the writer
@@ -295,6 +318,13 @@ bool LookUp(const char* name, const char* path_variable, char* out, size_t size)
       Fail("rlimits", "setrlimit", errno, -1);
     }
   }
+  // The filter goes on as late as it can, so that the setup above may mount, pivot_root and
+  // set the hostname, which it forbids. Without no_new_privs, installing one needs
+  // CAP_SYS_ADMIN (seccomp(2)), so here, before the capabilities go; the calls left until the
+  // exec (prctl, setgroups, setres[ug]id, capset, chdir, stat, access, poll, execveat) are ones
+  // a filter for a sandbox allows. With no_new_privs it waits until that is set, just before
+  // the exec, as runc orders them.
+  if (!plan.no_new_privileges) InstallSeccomp(plan);
   // The bounding set limits what any later execve can gain, a set-user-ID root file's too
   // (capabilities(7)); dropping needs CAP_SETPCAP, so before the user changes. EINVAL past
   // the kernel's last capability.
@@ -340,6 +370,7 @@ bool LookUp(const char* name, const char* path_variable, char* out, size_t size)
   // kiln may have died before the prctl: then no one reads the report pipe (pipe(7): POLLERR
   // on the write end).
   if (plan.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) Fail("no_new_privs", "prctl", errno);
+  if (plan.no_new_privileges) InstallSeccomp(plan);
   struct pollfd check = {KILN_REPORT_FD, POLLOUT, 0};
   if (poll(&check, 1, 0) == 1 && (check.revents & POLLERR) != 0) _exit(125);
 

@@ -3,6 +3,7 @@
 // (sandbox-child.cc).
 #pragma once
 
+#include <linux/filter.h>
 #include <sys/resource.h>
 
 #include <cstdint>
@@ -40,7 +41,16 @@ struct Plan {
   std::vector<gid_t> groups;
   uint64_t capabilities = 0;  // the bounding set kept; root's effective and permitted set too
   bool no_new_privileges = false;
+  // A seccomp filter (struct sock_filter entries, copied from the options) installed before
+  // the exec of kiln-init; none when empty.
+  std::vector<sock_filter> seccomp;
   std::vector<Rlimit> rlimits;
+  // CLONE_NEWUSER: the child waits on `user_namespace_fd` (the read end of a pipe, >= 10,
+  // close-on-exec) until the parent has written its /proc/PID/uid_map and gid_map, the
+  // texts below ("container host size" lines), and a byte to go on.
+  bool user_namespace = false;
+  std::string uid_map, gid_map;
+  int user_namespace_fd = -1;
   // cgroup.procs files the child joins (writes "0" into) before anything else, and their
   // descriptors, opened for writing before the clone (>= 10, close-on-exec).
   std::vector<std::string> cgroup_procs;

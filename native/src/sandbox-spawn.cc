@@ -1,7 +1,7 @@
-// sandbox.spawn: clone3(2) a child into new mount, pid, uts, ipc, cgroup and (unless the host
-// network is asked for) net namespaces, let it set up its root file system from the list of
-// operations TypeScript computed, pivot_root(2) into it, and execveat(2) kiln-init as PID 1,
-// which runs the command.
+// sandbox.spawn: clone3(2) a child into new mount, pid, uts, ipc, cgroup, (unless the host
+// network is asked for) net and (when asked) user namespaces, let it set up its root file system
+// from the list of operations TypeScript computed, pivot_root(2) into it, install its seccomp
+// filter, and execveat(2) kiln-init as PID 1, which runs the command.
 //
 // The clone happens on Node's main thread, in a process with many threads: the child is a copy
 // of this one thread and may run only async-signal-safe code (signal-safety(7)). So every
@@ -148,6 +148,34 @@ rlim_t LimitField(const Napi::Object& fields, const std::string& name) {
                                                value.ToString().Utf8Value());
 }
 
+// An id map of the options (`uidMappings` or `gidMappings`) as the text of /proc/PID/uid_map:
+// one "containerId hostId size" line per range (user_namespaces(7)).
+std::string IdMap(const Napi::Object& options, const char* field) {
+  // The kernel's limit on lines since Linux 4.15.
+  constexpr size_t kMaxLines = 340;
+  constexpr uint64_t kIds = uint64_t{UINT32_MAX};  // ids 0 to 2^32 - 2; -1 is no id
+  std::vector<Napi::Object> ranges = ObjectArrayField(options, kFunction, field);
+  if (ranges.empty() || ranges.size() > kMaxLines) {
+    throw Napi::RangeError::New(options.Env(), std::string(kFunction) + ": " + field + " must hold 1 to " +
+                                                   std::to_string(kMaxLines) + " ranges with userNamespace, got " +
+                                                   std::to_string(ranges.size()));
+  }
+  std::string text;
+  for (size_t i = 0; i < ranges.size(); i++) {
+    const std::string label = std::string(field) + "[" + std::to_string(i) + "]";
+    Napi::Object fields = Labelled(ranges[i], label, {"containerId", "hostId", "size"});
+    uint64_t container = UintField(fields, kFunction, (label + ".containerId").c_str(), UINT32_MAX - 1);
+    uint64_t host = UintField(fields, kFunction, (label + ".hostId").c_str(), UINT32_MAX - 1);
+    uint64_t size = UintField(fields, kFunction, (label + ".size").c_str(), UINT32_MAX);
+    if (size == 0 || container + size > kIds || host + size > kIds) {
+      throw Napi::RangeError::New(options.Env(), std::string(kFunction) + ": " + label +
+                                                     " must cover 1 or more ids, none past 4294967294");
+    }
+    text += std::to_string(container) + " " + std::to_string(host) + " " + std::to_string(size) + "\n";
+  }
+  return text;
+}
+
 Plan ReadPlan(const Napi::CallbackInfo& info) {
   Napi::Object options = OptionsArgument(info, kFunction);
   Plan plan;
@@ -170,6 +198,19 @@ Plan ReadPlan(const Napi::CallbackInfo& info) {
     plan.capabilities |= uint64_t{1} << capability;
   }
   plan.no_new_privileges = BoolField(options, kFunction, "noNewPrivileges");
+  if (!options.Get("seccomp").IsUndefined()) {
+    // Copied now: the bytes belong to JavaScript, and the child must not touch a V8 object.
+    Napi::Uint8Array program = BytesField(options, kFunction, "seccomp");
+    size_t size = program.ByteLength();
+    if (size == 0 || size % sizeof(sock_filter) != 0 || size / sizeof(sock_filter) > BPF_MAXINSNS) {
+      throw Napi::RangeError::New(info.Env(), std::string(kFunction) + ": seccomp must hold 1 to " +
+                                                  std::to_string(BPF_MAXINSNS) + " instructions of " +
+                                                  std::to_string(sizeof(sock_filter)) + " bytes, got " +
+                                                  std::to_string(size) + " bytes");
+    }
+    plan.seccomp.resize(size / sizeof(sock_filter));
+    memcpy(plan.seccomp.data(), program.Data(), size);
+  }
   std::vector<Napi::Object> rlimits = ObjectArrayField(options, kFunction, "rlimits");
   for (size_t i = 0; i < rlimits.size(); i++) {
     const std::string label = "rlimits[" + std::to_string(i) + "]";
@@ -182,6 +223,17 @@ Plan ReadPlan(const Napi::CallbackInfo& info) {
       throw Napi::RangeError::New(info.Env(), std::string(kFunction) + ": " + label + ".soft must not exceed its hard limit");
     }
     plan.rlimits.push_back(rlimit);
+  }
+  plan.user_namespace = !options.Get("userNamespace").IsUndefined() && BoolField(options, kFunction, "userNamespace");
+  if (plan.user_namespace) {
+    plan.uid_map = IdMap(options, "uidMappings");
+    plan.gid_map = IdMap(options, "gidMappings");
+  } else {
+    for (const char* field : {"uidMappings", "gidMappings"}) {
+      if (!options.Get(field).IsUndefined()) {
+        throw Napi::RangeError::New(info.Env(), std::string(kFunction) + ": " + field + " needs userNamespace: true");
+      }
+    }
   }
   if (!options.Get("cgroupProcs").IsUndefined()) plan.cgroup_procs = StringArrayField(options, kFunction, "cgroupProcs");
   std::vector<Napi::Object> setup = ObjectArrayField(options, kFunction, "setup");
@@ -297,6 +349,16 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
     pipe[1] = fds.Add(HighFd(pipe[1]));
     if (pipe[0] < 0 || pipe[1] < 0) throw fail("fcntl", "");
   }
+  // The user namespace's go-ahead: [0] the child's, [1] the parent's (user_namespaces(7): the
+  // maps are written from outside, once the child exists).
+  int sync[2] = {-1, -1};
+  if (plan.user_namespace) {
+    if (pipe2(sync, O_CLOEXEC) != 0) throw fail("pipe2", "");
+    sync[0] = fds.Add(HighFd(sync[0]));
+    sync[1] = fds.Add(HighFd(sync[1]));
+    if (sync[0] < 0 || sync[1] < 0) throw fail("fcntl", "");
+    plan.user_namespace_fd = sync[0];
+  }
   int child_stdin = pipes[1][0];
   if (!want_stdin) {
     child_stdin = fds.Add(HighFd(open("/dev/null", O_RDONLY | O_CLOEXEC)));
@@ -307,6 +369,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   // they are its namespace's root (cgroup_namespaces(7)).
   uint64_t flags = CLONE_PIDFD | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
   if (plan.new_network) flags |= CLONE_NEWNET;
+  // Created first, it owns the namespaces made with it (clone(2)).
+  if (plan.user_namespace) flags |= CLONE_NEWUSER;
   int pidfd = -1;
   struct clone_args args;
   memset(&args, 0, sizeof args);
@@ -331,6 +395,40 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   // The child's ends close here, so EOF on the report pipe means the sandbox has them all.
   for (int fd : {pipes[0][1], pipes[1][0], pipes[2][1], pipes[3][1], init_fd}) close(fds.Release(fd));
   if (!want_stdin) close(fds.Release(child_stdin));
+  if (plan.user_namespace) {
+    close(fds.Release(sync[0]));
+    std::string failed;
+    int map_errno = 0;
+    for (const auto& [name, text] : {std::pair<const char*, const std::string&>{"uid_map", plan.uid_map},
+                                     std::pair<const char*, const std::string&>{"gid_map", plan.gid_map}}) {
+      const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+      // Each map is one write(2) of the whole text, as the kernel requires.
+      int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      bool written = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+      if (!written) map_errno = errno;
+      if (fd >= 0) close(fd);
+      if (!written) {
+        failed = path;
+        break;
+      }
+    }
+    if (failed.empty() && write(sync[1], "1", 1) != 1) {
+      map_errno = errno;
+      failed = "sync";
+    }
+    close(fds.Release(sync[1]));
+    if (!failed.empty()) {
+      // Without its byte the child exits at EOF; it is killed and reaped all the same.
+      syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      siginfo_t status;
+      while (waitid(static_cast<idtype_t>(P_PIDFD), pidfd, &status, WEXITED) != 0 && errno == EINTR) {
+      }
+      Napi::Error error = ErrnoError(env, map_errno, "write", failed);
+      error.Set("message", Napi::String::New(env, "sandbox setup failed (user-namespace): " + error.Message()));
+      error.Set("stage", Napi::String::New(env, "user-namespace"));
+      throw error;
+    }
+  }
   kiln_report report;
   ssize_t got;
   do got = read(pipes[0][0], &report, sizeof report);

@@ -3,4 +3,4 @@ export { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from './mknod.ts';
 export { mount, unmount, type MountRequest } from './mount.ts';
 export type { NativeErrnoError } from './native.d.ts';
 export { signalSandbox, spawnSandbox, watchSandboxExit } from './sandbox.ts';
-export type { NativeSandboxError, NativeSetupOperation, NativeSpawnResult } from './native.d.ts';
+export type { NativeIdMapping, NativeSandboxError, NativeSetupOperation, NativeSpawnResult } from './native.d.ts';

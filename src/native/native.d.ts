@@ -98,6 +98,16 @@ export type NativeSetupOperation =
   | { readonly kind: 'mknod'; readonly path: string; readonly mode: number; readonly major: number; readonly minor: number }
   | { readonly kind: 'symlink'; readonly target: string; readonly path: string };
 
+/**
+ * `size` ids from `containerId` inside a user namespace are `hostId`… outside it
+ * (user_namespaces(7)); no id of either range may pass 4294967294.
+ */
+export interface NativeIdMapping {
+  readonly containerId: number;
+  readonly hostId: number;
+  readonly size: number;
+}
+
 /** What {@link NativeSandbox.spawn} is told: the whole sandbox, decided by src/sandbox. */
 export interface NativeSpawnOptions {
   /** The kiln-init executable (native/build/Release/kiln-init), exec'd as PID 1. */
@@ -127,9 +137,35 @@ export interface NativeSpawnOptions {
   readonly capabilities: readonly number[];
   /** prctl(PR_SET_NO_NEW_PRIVS) before the exec. */
   readonly noNewPrivileges: boolean;
+  /**
+   * A seccomp filter: struct sock_filter entries (8 bytes each, this machine's byte order, 1 to
+   * 4096 of them), copied before the clone and installed with seccomp(SECCOMP_SET_MODE_FILTER)
+   * after the setup (mounts, pivot_root, hostname, rlimits), so kiln-init and the command run
+   * under it. Without no_new_privs it goes on before the capabilities and the user change
+   * (installing needs CAP_SYS_ADMIN then), so it must allow prctl, setgroups, setresgid,
+   * setresuid, capset, chdir, stat, access, poll and execveat; with no_new_privs, right before
+   * the exec. A kernel that refuses it fails the spawn with stage 'seccomp'. None when absent.
+   */
+  readonly seccomp?: Uint8Array;
   /** setrlimit(2) of each, before the user changes: `resource` is RLIMIT_*, Infinity is unlimited. */
   readonly rlimits: readonly { readonly resource: number; readonly soft: number; readonly hard: number }[];
   readonly setup: readonly NativeSetupOperation[];
+  /**
+   * true: the sandbox also gets a user namespace of its own (CLONE_NEWUSER, created first, so
+   * it owns the others), whose ids the parent maps from `uidMappings` and `gidMappings` by
+   * writing /proc/PID/uid_map and gid_map right after the clone; the child waits for that
+   * before anything else. `uid`, `gid`, `groups` and the capabilities are then the namespace's
+   * (root inside is `hostId` of the range holding 0 outside). setgroups(2) stays allowed, as
+   * kiln holds CAP_SETGID outside. The setup runs as the namespace's root: it cannot mknod
+   * devices or mount sysfs without a new network namespace, nor touch files whose owner is
+   * unmapped beyond what their modes let others do. A failed map write is stage
+   * 'user-namespace', syscall 'write', path /proc/PID/uid_map (or gid_map). Absent: false.
+   */
+  readonly userNamespace?: boolean;
+  /** With `userNamespace` (and only then), 1 to 340 ranges of user ids: uid_map's lines. */
+  readonly uidMappings?: readonly NativeIdMapping[];
+  /** With `userNamespace` (and only then), 1 to 340 ranges of group ids: gid_map's lines. */
+  readonly gidMappings?: readonly NativeIdMapping[];
   /**
    * cgroup.procs files, opened for writing before the clone; the child writes itself ("0")
    * into each before anything else (stage 'cgroup'), then unshares its cgroup namespace.
@@ -155,7 +191,7 @@ export interface NativeSpawnResult {
 /**
  * What a failed sandbox setup throws: a {@link NativeErrnoError} with the step that failed
  * (`stage`: 'spawn', 'cgroup', 'mount', 'mkdir', 'pivot_root', 'hostname', 'network', 'rlimits',
- * 'capabilities', 'user', 'cwd', 'lookup', 'no_new_privs', 'exec', 'exec-init', …), `operation` (the index in `setup`) for a setup step, and
+ * 'seccomp', 'capabilities', 'user', 'user-namespace', 'cwd', 'lookup', 'no_new_privs', 'exec', 'exec-init', …), `operation` (the index in `setup`) for a setup step, and
  * `path` naming what it failed on. A command not found on PATH is stage 'lookup', syscall
  * 'execvp', code 'ENOENT', message `exec: "name": executable file not found in $PATH`.
  */

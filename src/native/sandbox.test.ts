@@ -1,4 +1,7 @@
 import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSandbox } from './sandbox.ts';
 
 /*
@@ -57,4 +60,27 @@ test('spawn: joining a cgroup is the first setup step, and its failure has stage
     instanceOf: TypeError,
     message: 'spawn: cgroupProcs must be an array, got string',
   });
+});
+
+test('spawn: seccomp must be whole sock_filter entries, 1 to 4096 of them', (t) => {
+  const bad = (seccomp: unknown) => () => spawnSandbox({ ...valid, seccomp } as never);
+  t.throws(bad('filter'), { instanceOf: TypeError, message: 'spawn: seccomp must be a Buffer or Uint8Array, got string' });
+  t.throws(bad([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), { instanceOf: TypeError, message: 'spawn: seccomp must be a Buffer or Uint8Array, got array' });
+  t.throws(bad(new Uint8Array(0)), { instanceOf: RangeError, message: 'spawn: seccomp must hold 1 to 4096 instructions of 8 bytes, got 0 bytes' });
+  t.throws(bad(new Uint8Array(12)), { instanceOf: RangeError, message: 'spawn: seccomp must hold 1 to 4096 instructions of 8 bytes, got 12 bytes' });
+  t.throws(bad(new Uint8Array(4097 * 8)), { instanceOf: RangeError, message: /got 32776 bytes$/ });
+});
+
+test('spawn: a filter the kernel refuses fails the spawn with stage seccomp, after the setup', async (t) => {
+  // A root that pivot_root accepts: the directory bound onto itself.
+  const root = await mkdtemp(join(tmpdir(), 'kiln-native-seccomp-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const MS_BIND = 0x1000;
+  // One instruction of an unknown code: seccomp(2) refuses it with EINVAL.
+  const invalid = Buffer.from([0xff, 0xff, 0, 0, 0, 0, 0, 0]);
+  const error = t.throws(() =>
+    spawnSandbox({ ...valid, root, setup: [{ kind: 'mount', source: root, target: root, flags: MS_BIND }], seccomp: invalid }),
+  );
+  t.like(error, { stage: 'seccomp', syscall: 'seccomp', code: 'EINVAL' });
+  t.regex(error?.message ?? '', /^sandbox setup failed \(seccomp\): EINVAL/);
 });

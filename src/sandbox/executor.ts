@@ -53,6 +53,14 @@ export interface RunSpec {
   readonly capabilities?: readonly Capability[];
   /** Sets no_new_privs (prctl(2) PR_SET_NO_NEW_PRIVS): no execve gains privileges. Off by default. */
   readonly noNewPrivileges?: boolean;
+  /**
+   * The system call filter, as `docker run --security-opt seccomp=…`: 'default' (when absent)
+   * is Docker's default profile for the run's bounding set (seccomp-profile.ts): calls it does
+   * not list fail with EPERM, among them creating namespaces, mount and the keyring calls unless
+   * the run holds CAP_SYS_ADMIN; 'unconfined' installs no filter. kiln-init and everything
+   * the command starts run under it; a kernel without seccomp filters fails the run.
+   */
+  readonly seccomp?: 'default' | 'unconfined';
   /** Resource limits; the ones not listed are kiln's own. */
   readonly rlimits?: readonly Rlimit[];
   /** cgroup limits of the whole sandbox (every process in it); none when absent. */

@@ -10,3 +10,23 @@ export {
   type CgroupHierarchy,
   type RunCgroups,
 } from './cgroups.ts';
+export {
+  applicableRules,
+  DOCKER_DEFAULT_PROFILE,
+  type SeccompAction,
+  type SeccompArgument,
+  type SeccompComparison,
+  type SeccompProfile,
+  type SeccompProfileArch,
+  type SeccompRule,
+  type SeccompRuleScope,
+  type SeccompScope,
+} from './seccomp-profile.ts';
+export {
+  compileSeccompProfile,
+  defaultSeccompFilter,
+  hostKernelVersion,
+  hostSeccompArchitecture,
+  type SeccompArchitecture,
+  type SeccompTarget,
+} from './seccomp-bpf.ts';

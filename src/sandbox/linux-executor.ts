@@ -7,10 +7,11 @@ import type { Writable } from 'node:stream';
 import { InputError, InternalError } from '../errors/index.ts';
 import { signalSandbox, spawnSandbox, watchSandboxExit } from '../native/index.ts';
 import type { NativeSandboxError, NativeSpawnResult } from '../native/index.ts';
-import { CAPABILITIES, DEFAULT_CAPABILITIES, RLIMITS } from './capabilities.ts';
+import { CAPABILITIES, DEFAULT_CAPABILITIES, RLIMITS, type Capability } from './capabilities.ts';
 import type { Executor, RootfsMount, RunResult, RunSpec, SandboxIo } from './executor.ts';
 import { createRunCgroups, detectCgroupHierarchies, removeAbandonedCgroups, type CgroupHierarchies, type RunCgroups } from './cgroups.ts';
 import { sandboxSetup, type EtcFiles, type ResolvedBindMount } from './sandbox-setup.ts';
+import { defaultSeccompFilter } from './seccomp-bpf.ts';
 
 /** Options of {@link LinuxExecutor}. */
 export interface LinuxExecutorOptions {
@@ -32,7 +33,9 @@ const UMASK = 0o022;
  * when the command exits or when kiln dies. Every mount is made in the sandbox's own mount
  * namespace, so kiln's mount table never changes; the scratch directory is removed on every path.
  * With `resources`, the run gets cgroups of its own (cgroups.ts, v1 or v2 per controller) that
- * the sandbox joins before anything else, removed on every path too.
+ * the sandbox joins before anything else, removed on every path too. Unless the spec says
+ * 'unconfined', kiln-init and the command run under Docker's default seccomp profile for the
+ * run's bounding set, compiled once per set and process (seccomp-bpf.ts).
  */
 export class LinuxExecutor implements Executor {
   readonly #stateDir: string;
@@ -70,6 +73,8 @@ export class LinuxExecutor implements Executor {
         mounts.push({ ...mount, isDirectory: (await stat(mount.source)).isDirectory() });
       }
       const setup = sandboxSetup(root, rootfs, etc, mounts);
+      const capabilities = spec.capabilities ?? DEFAULT_CAPABILITIES;
+      const seccomp = seccompFilter(spec.seccomp ?? 'default', capabilities);
       signal?.throwIfAborted();
       let started: NativeSpawnResult;
       try {
@@ -84,8 +89,9 @@ export class LinuxExecutor implements Executor {
           gid: spec.user.gid,
           groups: spec.user.additionalGids,
           umask: UMASK,
-          capabilities: (spec.capabilities ?? DEFAULT_CAPABILITIES).map((name) => CAPABILITIES[name]),
+          capabilities: capabilities.map((name) => CAPABILITIES[name]),
           noNewPrivileges: spec.noNewPrivileges ?? false,
+          ...(seccomp === undefined ? {} : { seccomp }),
           rlimits: (spec.rlimits ?? []).map(({ name, soft, hard }) => ({ resource: RLIMITS[name], soft, hard })),
           setup,
           cgroupProcs: cgroups?.procsFiles ?? [],
@@ -166,6 +172,18 @@ export class LinuxExecutor implements Executor {
   }
 }
 
+/** The filter a run's `seccomp` asks for: Docker's profile for its bounding set (compiled once), or none. */
+function seccompFilter(seccomp: NonNullable<RunSpec['seccomp']>, capabilities: readonly Capability[]): Uint8Array | undefined {
+  switch (seccomp) {
+    case 'default':
+      return defaultSeccompFilter(capabilities);
+    case 'unconfined':
+      return undefined;
+    default:
+      throw new InternalError(`unknown seccomp setting ${JSON.stringify(seccomp satisfies never)}`);
+  }
+}
+
 /** Delivers the pipe `fd` into `to` as it comes (never ending `to`), or discards it; settles at EOF. */
 async function pump(fd: number, to: Writable | undefined): Promise<void> {
   const from = new Socket({ fd, readable: true, writable: false });
@@ -228,6 +246,12 @@ function startError(error: unknown, spec: RunSpec): unknown {
   }
   if (error.stage === 'cgroup') {
     return new InternalError(`cannot put the sandbox into its cgroups: ${error.message}`, { cause: error });
+  }
+  if (error.stage === 'seccomp') {
+    return new InternalError(`cannot install the sandbox's seccomp filter: ${error.message}`, {
+      cause: error,
+      hint: "the kernel needs seccomp filters (CONFIG_SECCOMP_FILTER); without them run with seccomp 'unconfined'",
+    });
   }
   if (error.stage === 'cwd' && error.code === 'EACCES') {
     return new InputError(`cannot enter the working directory ${spec.cwd}: ${error.message}`, { cause: error });
