@@ -1,8 +1,10 @@
-import posix from 'node:path/posix';
 import { DockerfileError, UsageError } from '../errors/index.ts';
 import type { ContainerConfig, ImageConfig } from '../image/index.ts';
 import { createShellLexer, envFromPairs, type ShellLexer } from '../shell/index.ts';
 import { parseDockerfile, type Instruction } from '../syntax/index.ts';
+import { normalizeWorkdir } from './dispatch/workdir.ts';
+import { splitEnvString } from './env-list.ts';
+import { parsePortSpecs } from './port-specs.ts';
 
 /** The instructions `docker import --change` and `docker commit --change` accept. */
 const CHANGEABLE = new Set(['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL']);
@@ -65,7 +67,7 @@ function applyOne(c: ContainerConfig, i: Instruction, escape: '\\' | '`', cmdSet
     }
     case 'EXPOSE': {
       const ports: Record<string, Record<string, never>> = { ...(c.ExposedPorts ?? {}) };
-      for (const arg of i.args) for (const port of exposedPorts(expand(arg), i)) ports[port] = {};
+      for (const port of exposedPorts(i.args.flatMap((arg) => expandWords(lexer, arg, c.Env ?? [], i)), i)) ports[port] = {};
       return { ...c, ExposedPorts: ports };
     }
     case 'VOLUME': {
@@ -80,7 +82,7 @@ function applyOne(c: ContainerConfig, i: Instruction, escape: '\\' | '`', cmdSet
     case 'USER':
       return { ...c, User: expand(i.args[0] ?? '') };
     case 'WORKDIR':
-      return { ...c, WorkingDir: posix.resolve('/', c.WorkingDir ?? '/', expand(i.args[0] ?? '')) };
+      return { ...c, WorkingDir: normalizeWorkdir(c.WorkingDir, expand(i.args[0] ?? '')) };
     case 'STOPSIGNAL':
       return { ...c, StopSignal: expand(i.args[0] ?? '') };
     case 'ONBUILD':
@@ -97,26 +99,27 @@ function command(c: ContainerConfig, i: Instruction): readonly string[] {
 }
 
 function expandWord(lexer: ShellLexer, word: string, env: readonly string[], i: Instruction): string {
-  const pairs = env.map((e): [string, string] => {
-    const eq = e.indexOf('=');
-    return eq < 0 ? [e, ''] : [e.slice(0, eq), e.slice(eq + 1)];
-  });
   try {
-    return lexer.processWord(word, envFromPairs(pairs)).word;
+    return lexer.processWord(word, envFromPairs(env.map(splitEnvString))).word;
   } catch (cause) {
     throw new DockerfileError(`${i.name}: ${(cause as Error).message}`, { cause });
   }
 }
 
-/** Docker's port spec: `80` → `80/tcp`, `53/udp`, `8000-8002` → each port (nat.ParsePortSpecs). */
-function exposedPorts(spec: string, i: Instruction): string[] {
-  const match = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(spec);
-  if (match === null) throw new UsageError(`${i.name}: invalid port ${JSON.stringify(spec)}`);
-  const first = Number(match[1]);
-  const last = match[2] === undefined ? first : Number(match[2]);
-  const proto = (match[3] ?? 'tcp').toLowerCase();
-  if (first > 65535 || last > 65535 || last < first) throw new UsageError(`${i.name}: invalid port range ${JSON.stringify(spec)}`);
-  const ports: string[] = [];
-  for (let p = first; p <= last; p++) ports.push(`${p}/${proto}`);
-  return ports;
+/** EXPOSE's words: each argument may expand to several ports. */
+function expandWords(lexer: ShellLexer, word: string, env: readonly string[], i: Instruction): readonly string[] {
+  try {
+    return lexer.processWords(word, envFromPairs(env.map(splitEnvString)));
+  } catch (cause) {
+    throw new DockerfileError(`${i.name}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Docker's port specs (`80`, `53/udp`, `8000-8002`) as BuildKit's EXPOSE reads them. */
+function exposedPorts(specs: readonly string[], i: Instruction): string[] {
+  try {
+    return parsePortSpecs(specs);
+  } catch (cause) {
+    throw new UsageError(`${i.name}: ${(cause as Error).message}`, { cause });
+  }
 }

@@ -192,6 +192,12 @@ export interface HttpAction {
   readonly checksum: Digest | undefined;
   readonly chown: string | undefined;
   readonly chmod: string | undefined;
+  /**
+   * The downloaded file's name (the URL path's last element, `__unnamed__` when it has
+   * none): `dest` is a destination as in {@link CopyAction}, so a `dest` ending in `/` or
+   * naming a directory receives `dest/filename`.
+   */
+  readonly filename?: string;
 }
 
 /**
@@ -208,6 +214,11 @@ export interface Vertex {
   readonly range: SourceRange | undefined;
   /** The Dockerfile the range is in. */
   readonly file: string | undefined;
+  /**
+   * `--no-cache-filter` named this step's stage: run it even when the cache has a result
+   * (BuildKit's IgnoreCache). Not part of the digest; absent means false.
+   */
+  readonly noCache?: boolean;
 }
 
 declare const vertexDigestBrand: unique symbol;

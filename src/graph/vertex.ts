@@ -11,6 +11,8 @@ export interface VertexMeta {
   readonly name: string;
   readonly range?: SourceRange;
   readonly file?: string;
+  /** See {@link Vertex.noCache}. */
+  readonly noCache?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export function createVertex(op: Op, inputs: readonly Vertex[], meta: VertexMeta
     name: meta.name,
     range: meta.range,
     file: meta.file,
+    ...(meta.noCache === true ? { noCache: true } : {}),
   };
 }
 
