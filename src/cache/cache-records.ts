@@ -12,6 +12,8 @@ export interface LayerRef {
   readonly diffId: DiffId;
   /** Bytes of the uncompressed tar. */
   readonly size: number;
+  /** When the step that made the layer ran (ISO 8601): its history entry's time, kept across cache hits. */
+  readonly created?: string;
 }
 
 /**

@@ -27,18 +27,54 @@ export function createProgram(): Command {
       process.exitCode = await runParse(file, { json: options.json === true });
     });
 
+  registerBuildCommand(program);
   registerImageCommands(program);
   return program;
 }
 
 /** Opens the store at the root the global options name; imported only by commands that need it. */
 async function store(command: Command) {
-  const [{ ImageStore }, { resolveRoot }] = await Promise.all([import('../store/index.ts'), import('./root.ts')]);
-  return ImageStore.open(resolveRoot((command.optsWithGlobals() as { root?: string }).root));
+  const [{ ImageStore }, { resolveRoot }, { CacheRecords, cacheBlobs }] = await Promise.all([
+    import('../store/index.ts'),
+    import('./root.ts'),
+    import('../cache/index.ts'),
+  ]);
+  const root = resolveRoot((command.optsWithGlobals() as { root?: string }).root);
+  // The build cache's layers are GC roots of the store, beside the tags.
+  return ImageStore.open(root, { extraRoots: async () => cacheBlobs(await CacheRecords.open(root)) });
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function registerBuildCommand(program: Command): void {
+  program
+    .command('build')
+    .description('build an image from a Dockerfile and a context')
+    .argument('<context>', 'the context directory, or - to read a Dockerfile or a context tar from standard input')
+    .option('-f, --file <file>', 'the Dockerfile (default: CONTEXT/Dockerfile; - for standard input)')
+    .option('-t, --tag <name>', 'name the image (a new version of the tag); repeatable', collect, [])
+    .option('--build-arg <name[=value]>', 'set a build argument (without =value: from the environment); repeatable', collect, [])
+    .option('--target <stage>', 'build this stage (default: the last)')
+    .option('--no-cache', 'run every step, using no cache')
+    .option('--no-cache-filter <stage>', 'run every step of this stage, using no cache; repeatable', collect, [])
+    .option('--label <key=value>', 'add a label to the image; repeatable', collect, [])
+    .option('--platform <os/arch>', 'the target platform (only the native one)')
+    .option('--memory <size>', 'memory limit of every RUN (e.g. 512m, 1g)')
+    .option('--cpus <n>', 'CPU limit of every RUN, in CPUs')
+    .option('--pids-limit <n>', 'process limit of every RUN')
+    .option('--allow <entitlement>', 'allow network.host or security.insecure; repeatable', collect, [])
+    .option('--max-parallelism <n>', 'how many steps run at once (default 16)')
+    .option('-o, --output <spec>', 'also write the result: type=oci|docker|local|tar,dest=PATH (dest=- for standard output); repeatable', collect, [])
+    .option('--iidfile <file>', 'write the image ID to this file')
+    .option('--metadata-file <file>', 'write the build result metadata (digests, descriptor) as JSON to this file')
+    .option('--progress <mode>', 'auto, tty, plain, rawjson or quiet (default: $KILN_PROGRESS, $BUILDKIT_PROGRESS, auto)')
+    .option('-q, --quiet', 'print only the image ID')
+    .action(async (context: string, options: import('./commands/build.ts').BuildFlags, command: Command) => {
+      const { runBuildCommand } = await import('./commands/build.ts');
+      process.exitCode = await runBuildCommand(await store(command), context, options, interrupt());
+    });
 }
 
 function registerImageCommands(program: Command): void {
@@ -142,12 +178,17 @@ function registerImageCommands(program: Command): void {
 
   program
     .command('prune')
-    .description('remove dangling images and unreferenced blobs')
-    .option('-a, --all', 'also drop earlier tag versions, and the images only they kept')
-    .option('--filter <filter>', 'until=DURATION|TIMESTAMP: only what is older', collect, [])
-    .action(async (options: { all?: boolean; filter: string[] }, command: Command) => {
+    .description('remove dangling images, build cache as asked, and the blobs and snapshots nothing needs')
+    .option('-a, --all', 'also drop earlier tag versions (and the images only they kept) and the whole build cache')
+    .option('--keep-storage <size>', 'trim the build cache, least recently used first, to this size (e.g. 2g)')
+    .option('--filter <filter>', 'until=DURATION|TIMESTAMP: only what is older (images, versions, unused cache)', collect, [])
+    .action(async (options: { all?: boolean; filter: string[]; keepStorage?: string }, command: Command) => {
       const { runPrune } = await import('./commands/image-admin.ts');
-      process.exitCode = await runPrune(await store(command), { all: options.all === true, filter: options.filter });
+      process.exitCode = await runPrune(await store(command), {
+        all: options.all === true,
+        filter: options.filter,
+        keepStorage: options.keepStorage,
+      });
     });
 
   program

@@ -5,11 +5,11 @@ import {
   imageHistory,
   inspectImage,
   normaliseName,
-  pruneImages,
   resolveImage,
   type ImageStore,
 } from '../../store/index.ts';
 import { UsageError } from '../../errors/index.ts';
+import { parseSize, pruneAll } from '../../cache/index.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanSize, parseUntil, table, timeAgo } from '../format.ts';
 
@@ -70,7 +70,10 @@ export async function runHistory(store: ImageStore, name: string, options: { rea
 }
 
 /** `kiln prune [--all] [--filter until=…]`. */
-export async function runPrune(store: ImageStore, options: { readonly all: boolean; readonly filter: readonly string[] }): Promise<number> {
+export async function runPrune(
+  store: ImageStore,
+  options: { readonly all: boolean; readonly filter: readonly string[]; readonly keepStorage?: string | undefined },
+): Promise<number> {
   let until: number | undefined;
   for (const f of options.filter) {
     const [key, value] = f.split('=', 2);
@@ -78,10 +81,23 @@ export async function runPrune(store: ImageStore, options: { readonly all: boole
     until = parseUntil(value);
     if (until === undefined) throw new UsageError(`--filter ${f}: expected a duration (24h, 90m) or a timestamp`);
   }
-  const result = await pruneImages(store, { all: options.all, ...(until === undefined ? {} : { until }) });
+  let keepStorage: number | undefined;
+  if (options.keepStorage !== undefined) {
+    try {
+      keepStorage = parseSize(options.keepStorage, '--keep-storage');
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  const result = await pruneAll(store, {
+    all: options.all,
+    ...(until === undefined ? {} : { until }),
+    ...(keepStorage === undefined ? {} : { keepStorage }),
+  });
   for (const id of result.images) process.stdout.write(`Deleted: ${id}\n`);
   process.stdout.write(
-    `Removed ${result.images.length} image(s), ${result.versions} earlier version(s) and ${result.blobs} blob(s)\nTotal reclaimed space: ${humanSize(result.bytes)}\n`,
+    `Removed ${result.images.length} image(s), ${result.versions} earlier version(s), ${result.cacheRecords} build cache record(s), ` +
+      `${result.snapshots} snapshot(s) and ${result.blobs} blob(s)\nTotal reclaimed space: ${humanSize(result.bytes)}\n`,
   );
   return EXIT.ok;
 }
@@ -98,6 +114,7 @@ export async function runDu(store: ImageStore, options: { readonly format: strin
       ['TYPE', 'TOTAL', 'SIZE', 'RECLAIMABLE'],
       [
         ['Images', `${u.images} (${u.tags} tags, ${u.versions} versions)`, humanSize(u.imageBytes), '0B'],
+        ['Build cache', `${u.buildCacheBlobs} blobs`, humanSize(u.buildCacheBytes), humanSize(u.buildCacheBytes)],
         ['Unreferenced blobs', String(u.reclaimableBlobs), humanSize(u.reclaimableBytes), humanSize(u.reclaimableBytes)],
         ['All blobs', String(u.totalBlobs), humanSize(u.totalBytes), humanSize(u.reclaimableBytes)],
       ],

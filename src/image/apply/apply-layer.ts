@@ -22,6 +22,11 @@ export interface ApplyLayerOptions {
   readonly signal?: AbortSignal;
   /** Names the layer in errors of the tar reader (a digest, a file name). */
   readonly name?: string;
+  /**
+   * `layer` (the default): `.wh.` names are whiteouts (image-spec layer.md). `literal`: they
+   * are ordinary names, as moby's Untar (no whiteout converter) extracts an `ADD` archive.
+   */
+  readonly whiteouts?: 'layer' | 'literal';
 }
 
 /** The fields of a layer entry the applier reads: the layer module's reader yields them. */

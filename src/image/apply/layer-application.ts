@@ -7,7 +7,7 @@ import { lsetxattr, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../../native/index.
 import { isOverlayXattr } from '../layer/index.ts';
 import type { ApplyEntry, ApplyLayerOptions, ApplyLayerResult, SkippedEntry, UnsupportedPolicy } from './apply-layer.ts';
 import { cleanEntryPath, resolveInRoot } from './safe-path.ts';
-import { LayerPaths, parseWhiteoutName, removeFromLower, removeLowerChildren } from './whiteout.ts';
+import { LayerPaths, parseWhiteoutName, removeFromLower, removeLowerChildren, type WhiteoutName } from './whiteout.ts';
 
 /**
  * The state of one layer application (apply-layer.ts `applyEntries`): counters, the paths this layer wrote, directory
@@ -18,6 +18,7 @@ export class LayerApplication {
   readonly #root: string;
   readonly #policy: UnsupportedPolicy;
   readonly #signal: AbortSignal | undefined;
+  readonly #literalNames: boolean;
   readonly #layer: LayerPaths;
   /** Real directories (not symlinks) seen in this application; cleared when one is removed. */
   readonly #knownDirs = new Set<string>();
@@ -36,6 +37,7 @@ export class LayerApplication {
     this.#root = root;
     this.#policy = options.unsupported ?? 'fail';
     this.#signal = options.signal;
+    this.#literalNames = options.whiteouts === 'literal';
     this.#layer = new LayerPaths(root);
   }
 
@@ -53,7 +55,7 @@ export class LayerApplication {
     const parentPath = slash < 0 ? '' : path.slice(0, slash);
     const base = path.slice(slash + 1);
 
-    const whiteout = parseWhiteoutName(path);
+    const whiteout: WhiteoutName = this.#literalNames ? { kind: 'none' } : parseWhiteoutName(path);
     switch (whiteout.kind) {
       case 'meta':
         return;

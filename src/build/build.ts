@@ -1,0 +1,181 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacheBlobs, CacheRecords, defaultCachePolicy, loadContextFilter, pruneBuildCache, type LayerRef } from '../cache/index.ts';
+import type { Digest } from '../content/index.ts';
+import { DockerfileError, InputError, UsageError } from '../errors/index.ts';
+import { recordBuiltImage, writeOutput, type BuildOutput } from '../exporter/index.ts';
+import { compile } from '../frontend/index.ts';
+import { decodeManifest, hostArchitecture, MediaType, type ImageConfig } from '../image/index.ts';
+import { LinuxExecutor, type RunResources } from '../sandbox/index.ts';
+import { openSnapshotter } from '../snapshot/index.ts';
+import { cleanAbandonedMounts, createSolver, type ProgressSink } from '../solver/index.ts';
+import { normaliseName, readImageConfig, resolveImage, type ImageStore } from '../store/index.ts';
+import { checkSyntaxDirective, parseDockerfile, type Diagnostic } from '../syntax/index.ts';
+
+/** What `kiln build` asks for, already parsed from the command line. */
+export interface BuildRequest {
+  /** The context directory, or undefined for a build without one (Dockerfile from stdin, no context). */
+  readonly contextDir: string | undefined;
+  /** The Dockerfile: its path as named (for messages and the ignore file) and its text. */
+  readonly dockerfile: { readonly path: string | undefined; readonly text: string };
+  readonly tags: readonly string[];
+  readonly buildArgs: ReadonlyMap<string, string>;
+  readonly labels: ReadonlyMap<string, string>;
+  readonly target: string | undefined;
+  readonly noCache: boolean;
+  readonly noCacheFilter: readonly string[];
+  readonly platform: string | undefined;
+  readonly outputs: readonly BuildOutput[];
+  readonly resources: RunResources | undefined;
+  readonly allow: { readonly networkHost: boolean; readonly securityInsecure: boolean };
+  readonly maxParallelism: number | undefined;
+  /** SOURCE_DATE_EPOCH (seconds), from the environment or a build arg. */
+  readonly sourceDateEpoch: number | undefined;
+  readonly progress: ProgressSink;
+  /** Warnings (unused build args…) as they are found. */
+  readonly warn: (diagnostic: Diagnostic) => void;
+  readonly stdout: NodeJS.WritableStream;
+  readonly signal: AbortSignal;
+}
+
+/** What a build made. */
+export interface BuildResult {
+  /** The image ID (config digest). */
+  readonly id: Digest;
+  readonly manifest: { readonly digest: Digest; readonly size: number; readonly mediaType: string };
+  readonly tags: readonly string[];
+}
+
+/**
+ * `kiln build`, embedded: parses and compiles the Dockerfile, solves the target's graph (the
+ * cache first, the sandbox on a miss), records the image in the store (tagged with every `-t`,
+ * each a new version of its tag), then writes the outputs. A failed build records and tags
+ * nothing; the cache keeps every step that finished.
+ */
+export async function runBuild(store: ImageStore, request: BuildRequest): Promise<BuildResult> {
+  const { signal } = request;
+  const file = request.dockerfile.path ?? 'Dockerfile';
+  const platform = nativePlatform(request.platform);
+  const tags = request.tags.map((t) => normaliseName(t));
+  const { ast, diagnostics } = parseDockerfile(request.dockerfile.text, { file });
+  const error = diagnostics.find((d) => d.severity === 'error') ?? checkSyntaxDirective(ast);
+  if (error !== undefined) {
+    throw new DockerfileError(error.message, { file, range: error.range });
+  }
+  for (const d of diagnostics) request.warn(d);
+
+  const compiled = await compile(ast, {
+    file,
+    buildArgs: request.buildArgs,
+    ...(request.target === undefined ? {} : { target: request.target }),
+    platform,
+    labels: request.labels,
+    noCacheFilter: request.noCacheFilter,
+    resolveImage: async (ref: string) => {
+      const resolved = await resolveImage(store, ref);
+      const config: ImageConfig = await readImageConfig(store.content, resolved.record);
+      return { id: resolved.record.id, ref: resolved.tag ?? ref, config };
+    },
+    signal,
+  });
+  for (const d of compiled.diagnostics) request.warn(d);
+
+  const lease = await store.lease();
+  try {
+    const snapshotter = await openSnapshotter({ root: store.root, content: store.content });
+    const cache = await CacheRecords.open(store.root);
+    const mountsDir = join(store.root, 'mounts');
+    await cleanAbandonedMounts(mountsDir);
+    const filter = request.contextDir === undefined ? undefined : await loadContextFilter(request.contextDir, request.dockerfile.path);
+    const solver = createSolver({
+      snapshotter,
+      executor: new LinuxExecutor({ stateDir: await store.tempDir() }),
+      content: store.content,
+      cache,
+      contextSource: (name) => (name === 'context' && request.contextDir !== undefined ? { dir: request.contextDir, filter } : undefined),
+      imageLayers: (id) => imageLayers(store, id),
+      touchBlob: (digest) => store.touch(digest),
+      mountsDir,
+      cacheMountsDir: join(store.root, 'cache', 'mounts'),
+      tempDir: () => store.tempDir(),
+    });
+    const solved = await solver.solve(compiled.root, {
+      signal,
+      progress: request.progress,
+      noCache: () => request.noCache,
+      allow: request.allow,
+      ...(request.maxParallelism === undefined ? {} : { maxParallelism: request.maxParallelism }),
+      ...(request.resources === undefined ? {} : { resources: request.resources }),
+      ...(request.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: request.sourceDateEpoch }),
+      rewriteTimestamp: request.sourceDateEpoch !== undefined && request.outputs.some((o) => 'rewriteTimestamp' in o && o.rewriteTimestamp),
+    });
+    const built = await recordBuiltImage(store, compiled.config, solved.layers, {
+      tags,
+      ...(request.sourceDateEpoch === undefined ? {} : { epoch: request.sourceDateEpoch }),
+    });
+    await applyCachePolicy(store, cache);
+    const names = tags.length > 0 ? tags : [built.record.id];
+    for (const output of request.outputs) {
+      await writeOutput(store, output, { names, layers: solved.layers }, request.stdout as never, signal);
+    }
+    return { id: built.record.id, manifest: built.composed.manifest, tags };
+  } finally {
+    await lease.release();
+  }
+}
+
+/**
+ * The automatic build-cache policy (src/cache defaultCachePolicy: size and age, from the
+ * environment), so that a CI disk does not fill: least recently used records go, then the
+ * blobs nothing needs any more.
+ */
+async function applyCachePolicy(store: ImageStore, cache: CacheRecords): Promise<void> {
+  let policy;
+  try {
+    policy = await defaultCachePolicy(store.root);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (policy === undefined) return;
+  const pruned = await pruneBuildCache(cache, policy, await store.imageBlobs());
+  if (pruned.records > 0) await store.sweep(await cacheBlobs(cache));
+}
+
+/** The only platform kiln builds for: this machine's. */
+function nativePlatform(requested: string | undefined): { os: string; architecture: string } {
+  const native = { os: 'linux', architecture: hostArchitecture() };
+  if (requested === undefined) return native;
+  const [os, architecture] = requested.split('/');
+  if (os === native.os && architecture === native.architecture) return native;
+  throw new UsageError(`--platform ${requested}: kiln builds only for the native platform, ${native.os}/${native.architecture}`, {
+    hint: 'building for another platform needs emulation, which kiln does not have yet',
+  });
+}
+
+/** The layers of a stored image, bottom first, from its newest manifest. */
+async function imageLayers(store: ImageStore, id: Digest): Promise<LayerRef[]> {
+  const record = await store.image(id);
+  if (record === undefined) throw new InputError(`image ${id} is no longer in the store`);
+  const manifestDescriptor = record.manifests[record.manifests.length - 1];
+  if (manifestDescriptor === undefined) throw new InputError(`image ${id} has no manifest`);
+  if (manifestDescriptor.mediaType !== MediaType.ociManifest && manifestDescriptor.mediaType !== MediaType.dockerManifest) {
+    throw new InputError(`image ${id}: manifest media type ${manifestDescriptor.mediaType} is not an image manifest`);
+  }
+  const manifest = decodeManifest(await store.content.read(manifestDescriptor.digest), `manifest ${manifestDescriptor.digest}`);
+  if (manifest.layers.length !== record.layers.length) throw new InputError(`image ${id}: manifest and record disagree on layers`);
+  return manifest.layers.map((descriptor, i) => ({ descriptor, diffId: record.layers[i]!.diffId, size: record.layers[i]!.size }));
+}
+
+/** Reads the Dockerfile a build names: `-f FILE` (anywhere), or CONTEXT/Dockerfile. */
+export async function readDockerfile(path: string): Promise<string> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new InputError(`${path}: the Dockerfile is a directory`);
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new InputError(`failed to read dockerfile: open ${path}: no such file or directory`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,2 @@
+/** `kiln build` in-process: Dockerfile → graph → solve → image and outputs. */
+export { readDockerfile, runBuild, type BuildRequest, type BuildResult } from './build.ts';

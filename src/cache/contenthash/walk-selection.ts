@@ -1,0 +1,174 @@
+import { type BigIntStats, lstatSync } from 'node:fs';
+import { type MatchInfo, NO_PARENT_INFO, type PatternMatcher } from '../../context/index.ts';
+import { NotFoundError } from '../../errors/index.ts';
+import type { SelectedSource, SourceMatch } from './select-sources.ts';
+import { parentOf, type SourceTree } from './source-tree.ts';
+
+/**
+ * One step of {@link walkMatch}. `rel` is relative to the match ('' for the match itself),
+ * `path` the host path read, `stats` its lstat(2).
+ *
+ * - `dir`: a directory to make. `implied` when only the parent of something selected
+ *   (`--parents`, an include or exclude exception): fsutil makes it when it reaches the
+ *   first selected entry below it, with the source directory's metadata.
+ * - `leave`: every entry below that directory has been given; its metadata can be set.
+ * - `node`: anything else (file, symlink, FIFO, device, socket).
+ */
+export type WalkEvent =
+  | { readonly kind: 'dir'; readonly rel: string; readonly path: string; readonly stats: BigIntStats; readonly implied: boolean }
+  | { readonly kind: 'leave'; readonly rel: string; readonly path: string; readonly stats: BigIntStats }
+  | { readonly kind: 'node'; readonly rel: string; readonly path: string; readonly stats: BigIntStats };
+
+interface Pending {
+  readonly rel: string;
+  readonly path: string;
+  readonly stats: BigIntStats;
+  emitted: boolean;
+}
+
+interface Level {
+  readonly real: string;
+  readonly rel: string;
+  readonly context: MatchInfo;
+  readonly include: MatchInfo;
+  readonly exclude: MatchInfo;
+}
+
+/**
+ * Walks what one match of a COPY source copies, in the order fsutil's copier visits it
+ * (directory entries sorted bytewise, depth first), and with its filters:
+ *
+ * - the context's ignore rules: an excluded entry is not there; an excluded directory that
+ *   holds included entries is (see {@link SourceTree.holdsIncluded});
+ * - `exclude` (`--exclude`) and `include` (`--parents`), matched against the path below the
+ *   match with patternmatcher's parent-aware matching: an excluded directory is skipped
+ *   whole unless a `!` exception may include something in it, a directory not selected
+ *   itself is walked and made only as the parent of something selected.
+ *
+ * Synchronous: the caller awaits its own work between events. A directory's `leave` comes
+ * after everything below it. Throws NotFoundError naming the source when `--parents` named
+ * a path that selected nothing.
+ */
+export function* walkMatch(
+  tree: SourceTree,
+  source: SelectedSource,
+  match: SourceMatch,
+  exclude: PatternMatcher | undefined,
+): Generator<WalkEvent, void, undefined> {
+  const top = tree.abs(match.real);
+  if (!match.stats.isDirectory()) {
+    yield { kind: 'node', rel: '', path: top, stats: match.stats };
+    return;
+  }
+  yield { kind: 'dir', rel: '', path: top, stats: match.stats, implied: false };
+  const walker = new MatchWalker(tree, source.include, exclude);
+  yield* walker.children({
+    real: match.real,
+    rel: '',
+    context: walker.contextInfo(match.real),
+    include: NO_PARENT_INFO,
+    exclude: NO_PARENT_INFO,
+  });
+  yield { kind: 'leave', rel: '', path: top, stats: match.stats };
+  if (source.required !== undefined && !walker.selectedAny) {
+    throw new NotFoundError(`source ${JSON.stringify(source.spec)}: not found in ${tree.name}`, {
+      hint: 'with --parents, a path without wildcards must exist',
+    });
+  }
+}
+
+class MatchWalker {
+  readonly #tree: SourceTree;
+  readonly #include: PatternMatcher | undefined;
+  readonly #exclude: PatternMatcher | undefined;
+  /** Whether an excluded directory may hold exceptions, so must be walked. */
+  readonly #walkExcluded: boolean;
+  /** Directories walked but not yet made: made when something below them is selected. */
+  readonly #pending: Pending[] = [];
+  /** Whether anything below the match was selected (not only implied). */
+  selectedAny = false;
+
+  constructor(tree: SourceTree, include: PatternMatcher | undefined, exclude: PatternMatcher | undefined) {
+    this.#tree = tree;
+    this.#include = include;
+    this.#exclude = exclude;
+    this.#walkExcluded = exclude?.hasExclusions ?? false;
+  }
+
+  /** The ignore rules' info of a directory of the tree, checked from the root. */
+  contextInfo(real: string): MatchInfo {
+    const filter = this.#tree.filter;
+    if (filter === undefined || real === '') return NO_PARENT_INFO;
+    return filter.check(real, this.contextInfo(parentOf(real))).info;
+  }
+
+  *children(level: Level): Generator<WalkEvent, void, undefined> {
+    const tree = this.#tree;
+    const filter = tree.filter;
+    for (const entry of tree.readdir(level.real)) {
+      const real = level.real === '' ? entry.name : `${level.real}/${entry.name}`;
+      const rel = level.rel === '' ? entry.name : `${level.rel}/${entry.name}`;
+      const isDirectory = entry.isDirectory();
+      let context = NO_PARENT_INFO;
+      if (filter !== undefined) {
+        if (isDirectory) {
+          const verdict = filter.check(real, level.context);
+          context = verdict.info;
+          if (verdict.excluded && !(filter.mayIncludeBelow(real) && tree.holdsIncluded(real, context))) continue;
+        } else if (filter.excludes(real, level.context)) {
+          continue;
+        }
+      }
+      // fsutil's copier: include patterns first, then excludes, which win.
+      let selected = true;
+      let excluded = false;
+      let include = NO_PARENT_INFO;
+      let exclude = NO_PARENT_INFO;
+      if (this.#include !== undefined) {
+        const result = this.#include.matchesUsingParentResults(rel, level.include);
+        selected = result.matched;
+        include = result.info;
+      }
+      if (this.#exclude !== undefined) {
+        const result = this.#exclude.matchesUsingParentResults(rel, level.exclude);
+        exclude = result.info;
+        if (result.matched) {
+          selected = false;
+          excluded = true;
+        }
+      }
+      if (!selected && !isDirectory) continue;
+      if (!selected && this.#include === undefined && !this.#walkExcluded) continue;
+      const path = tree.abs(real);
+      const stats = lstatSync(path, { bigint: true });
+      if (!stats.isDirectory()) {
+        if (!selected) continue;
+        yield* this.#flush();
+        this.selectedAny = true;
+        yield { kind: 'node', rel, path, stats };
+        continue;
+      }
+      const pending: Pending = { rel, path, stats, emitted: selected };
+      if (selected) {
+        yield* this.#flush();
+        this.selectedAny = true;
+        yield { kind: 'dir', rel, path, stats, implied: false };
+      }
+      this.#pending.push(pending);
+      if (!excluded || this.#walkExcluded) {
+        yield* this.children({ real, rel, context, include, exclude });
+      }
+      this.#pending.pop();
+      if (pending.emitted) yield { kind: 'leave', rel, path, stats };
+    }
+  }
+
+  /** Makes the directories above a selected entry that are not made yet, outermost first. */
+  *#flush(): Generator<WalkEvent, void, undefined> {
+    for (const dir of this.#pending) {
+      if (dir.emitted) continue;
+      dir.emitted = true;
+      yield { kind: 'dir', rel: dir.rel, path: dir.path, stats: dir.stats, implied: true };
+    }
+  }
+}

@@ -1,0 +1,241 @@
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readDockerfile, runBuild } from '../../build/index.ts';
+import { DockerfileError, InputError, UsageError } from '../../errors/index.ts';
+import { parseOutput } from '../../exporter/index.ts';
+import { familiarString, parseReference } from '../../image/index.ts';
+import type { RunResources } from '../../sandbox/index.ts';
+import type { ImageStore } from '../../store/index.ts';
+import { formatDiagnosticLocation, type Diagnostic } from '../../syntax/index.ts';
+import { EXIT, exitCodeFor } from '../exit-codes.ts';
+import { createProgressRenderer, formatBuildFailure, parseProgressMode, progressModeFromEnv } from '../progress/index.ts';
+
+/** `kiln build`'s options as commander gives them. */
+export interface BuildFlags {
+  readonly file?: string;
+  readonly tag: string[];
+  readonly buildArg: string[];
+  readonly target?: string;
+  readonly cache?: boolean;
+  readonly noCacheFilter: string[];
+  readonly label: string[];
+  readonly platform?: string;
+  readonly memory?: string;
+  readonly cpus?: string;
+  readonly pidsLimit?: string;
+  readonly allow: string[];
+  readonly maxParallelism?: string;
+  readonly output: string[];
+  readonly iidfile?: string;
+  readonly metadataFile?: string;
+  readonly progress?: string;
+  readonly quiet?: boolean;
+}
+
+/**
+ * `kiln build [OPTIONS] CONTEXT|-`: builds, records the image (and its tags) in the store,
+ * writes the outputs; prints progress on standard error and, with `-q`, the image ID on
+ * standard output.
+ */
+export async function runBuildCommand(store: ImageStore, contextArg: string, flags: BuildFlags, signal: AbortSignal): Promise<number> {
+  const mode = flags.quiet === true ? 'quiet' : flags.progress === undefined ? progressModeFromEnv(process.env) : parseProgressMode(flags.progress, '--progress');
+  const outputs = flags.output.map(parseOutput);
+  if (outputs.filter((o) => 'dest' in o && o.dest === '-').length > 1) throw new UsageError('only one --output may write to standard output');
+  const buildArgs = parseBuildArgs(flags.buildArg);
+  const labels = parsePairs(flags.label, '--label');
+  const resources = parseResources(flags);
+  const allow = parseAllow(flags.allow);
+  const maxParallelism = flags.maxParallelism === undefined ? undefined : positiveInteger(flags.maxParallelism, '--max-parallelism');
+
+  const cleanup: (() => Promise<void>)[] = [];
+  try {
+    const { contextDir, dockerfile } = await readInputs(contextArg, flags.file, cleanup);
+    const epochText = process.env['SOURCE_DATE_EPOCH'] ?? buildArgs.get('SOURCE_DATE_EPOCH');
+    const sourceDateEpoch = epochText === undefined || epochText === '' ? undefined : nonNegativeInteger(epochText, 'SOURCE_DATE_EPOCH');
+    const renderer = createProgressRenderer({
+      mode,
+      out: process.stderr,
+      source: (file) => (file === dockerfile.path || (dockerfile.path === undefined && file === 'Dockerfile') ? dockerfile.text : undefined),
+    });
+    const warn = (d: Diagnostic): void => {
+      renderer.write({ kind: 'message', time: Date.now(), level: 'warning', text: `${formatDiagnosticLocation(d)}: ${d.message}` });
+    };
+    // A step's failure is shown by the renderer (its output, the Dockerfile lines, the error);
+    // any other failure (a Dockerfile error, a bad flag) is left for the CLI to print.
+    let stepFailed = false;
+    let result;
+    try {
+      result = await runBuild(store, {
+        contextDir,
+        dockerfile,
+        tags: flags.tag,
+        buildArgs,
+        labels,
+        target: flags.target,
+        noCache: flags.cache === false,
+        noCacheFilter: flags.noCacheFilter,
+        platform: flags.platform,
+        outputs,
+        resources,
+        allow,
+        maxParallelism,
+        sourceDateEpoch,
+        progress: (event) => {
+          if (event.kind === 'error') stepFailed = true;
+          renderer.write(event);
+        },
+        warn,
+        stdout: process.stdout,
+        signal,
+      });
+      renderer.write({ kind: 'message', time: Date.now(), level: 'info', text: `writing image ${result.id}` });
+      for (const tag of result.tags) {
+        renderer.write({ kind: 'message', time: Date.now(), level: 'info', text: `naming to ${familiarString(parseReference(tag))}` });
+      }
+    } catch (error) {
+      await renderer.close();
+      if (stepFailed) {
+        if (mode === 'quiet') process.stderr.write(`ERROR: ${(error as Error).message}\n`);
+        return exitCodeFor(error);
+      }
+      if (error instanceof DockerfileError && error.range !== undefined && mode !== 'rawjson') {
+        process.stderr.write(
+          `${formatBuildFailure({ name: undefined, file: error.file, range: error.range, message: error.message, lastLines: [] }, dockerfile.text)}\n`,
+        );
+        return exitCodeFor(error);
+      }
+      throw error;
+    }
+    await renderer.close();
+    if (flags.iidfile !== undefined) await writeFile(flags.iidfile, result.id);
+    if (flags.metadataFile !== undefined) {
+      const metadata = {
+        'containerimage.config.digest': result.id,
+        'containerimage.digest': result.manifest.digest,
+        'containerimage.descriptor': result.manifest,
+        ...(result.tags.length === 0 ? {} : { 'image.name': result.tags.join(',') }),
+      };
+      await writeFile(flags.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
+    }
+    if (flags.quiet === true && !outputs.some((o) => 'dest' in o && o.dest === '-')) process.stdout.write(`${result.id}\n`);
+    return EXIT.ok;
+  } finally {
+    for (const fn of cleanup.reverse()) await fn();
+  }
+}
+
+/** The context directory and the Dockerfile, from `CONTEXT|-` and `-f FILE|-`. */
+async function readInputs(
+  contextArg: string,
+  file: string | undefined,
+  cleanup: (() => Promise<void>)[],
+): Promise<{ contextDir: string | undefined; dockerfile: { path: string | undefined; text: string } }> {
+  if (contextArg === '-') {
+    if (file === '-') throw new UsageError('the context and the Dockerfile cannot both be read from standard input');
+    const data = await readStdin();
+    if (isTar(data)) {
+      const dir = await mkdtemp(join(tmpdir(), 'kiln-context-'));
+      cleanup.push(() => rm(dir, { recursive: true, force: true }));
+      await extractTar(data, dir);
+      const path = join(dir, file ?? 'Dockerfile');
+      return { contextDir: dir, dockerfile: { path: file ?? 'Dockerfile', text: await readDockerfile(path) } };
+    }
+    return { contextDir: undefined, dockerfile: { path: undefined, text: data.toString('utf8') } };
+  }
+  const contextDir = resolve(contextArg);
+  const info = await stat(contextDir).catch(() => undefined);
+  if (info === undefined) throw new InputError(`unable to prepare context: path ${JSON.stringify(contextArg)} not found`);
+  if (!info.isDirectory()) throw new InputError(`unable to prepare context: ${JSON.stringify(contextArg)} is not a directory`);
+  if (file === '-') return { contextDir, dockerfile: { path: undefined, text: (await readStdin()).toString('utf8') } };
+  const path = file === undefined ? join(contextDir, 'Dockerfile') : resolve(file);
+  return { contextDir, dockerfile: { path, text: await readDockerfile(path) } };
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A POSIX tar has `ustar` at offset 257 of its first header. */
+function isTar(data: Buffer): boolean {
+  return data.length >= 512 && data.subarray(257, 262).toString('latin1') === 'ustar';
+}
+
+async function extractTar(data: Buffer, dir: string): Promise<void> {
+  const child = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-C', dir, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(data);
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new InputError(`the context tar from standard input could not be read: ${stderr.trim()}`);
+}
+
+/** `--build-arg K=V` or `--build-arg K` (the value from the environment, skipped when unset), as docker. */
+function parseBuildArgs(values: readonly string[]): Map<string, string> {
+  const args = new Map<string, string>();
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq === 0) throw new UsageError(`--build-arg ${JSON.stringify(value)}: the name is empty`);
+    if (eq > 0) args.set(value.slice(0, eq), value.slice(eq + 1));
+    else if (process.env[value] !== undefined) args.set(value, process.env[value]!);
+  }
+  return args;
+}
+
+function parsePairs(values: readonly string[], flag: string): Map<string, string> {
+  const pairs = new Map<string, string>();
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq === 0) throw new UsageError(`${flag} ${JSON.stringify(value)}: the name is empty`);
+    if (eq < 0) pairs.set(value, '');
+    else pairs.set(value.slice(0, eq), value.slice(eq + 1));
+  }
+  return pairs;
+}
+
+function parseAllow(values: readonly string[]): { networkHost: boolean; securityInsecure: boolean } {
+  const allow = { networkHost: false, securityInsecure: false };
+  for (const value of values.flatMap((v) => v.split(','))) {
+    if (value === 'network.host') allow.networkHost = true;
+    else if (value === 'security.insecure') allow.securityInsecure = true;
+    else throw new UsageError(`--allow ${JSON.stringify(value)}: unknown entitlement`, { hint: 'network.host, security.insecure' });
+  }
+  return allow;
+}
+
+function parseResources(flags: BuildFlags): RunResources | undefined {
+  const resources: { memory?: number; cpus?: number; pids?: number } = {};
+  if (flags.memory !== undefined) resources.memory = parseBytes(flags.memory, '--memory');
+  if (flags.cpus !== undefined) {
+    const cpus = Number(flags.cpus);
+    if (!Number.isFinite(cpus) || cpus <= 0) throw new UsageError(`--cpus ${JSON.stringify(flags.cpus)}: not a positive number`);
+    resources.cpus = cpus;
+  }
+  if (flags.pidsLimit !== undefined) resources.pids = positiveInteger(flags.pidsLimit, '--pids-limit');
+  return Object.keys(resources).length === 0 ? undefined : resources;
+}
+
+/** Docker's RAM sizes: a number with an optional b, k, m, g (binary multiples). */
+export function parseBytes(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i.exec(text.trim());
+  if (match === null) throw new UsageError(`${flag} ${JSON.stringify(text)}: not a size (e.g. 512m, 1g)`);
+  const unit = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[match[2]!.toLowerCase() as '' | 'b' | 'k' | 'm' | 'g' | 't'];
+  return Math.floor(Number(match[1]) * unit);
+}
+
+function positiveInteger(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} ${JSON.stringify(text)}: not a positive integer`);
+  return n;
+}
+
+function nonNegativeInteger(text: string, name: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UsageError(`${name} ${JSON.stringify(text)}: not a number of seconds`);
+  return n;
+}
+

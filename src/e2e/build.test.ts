@@ -1,0 +1,254 @@
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { busyboxRootfsTar } from './busybox.ts';
+import { kiln, type Run } from './kiln.ts';
+
+/*
+ * `kiln build` end to end through the built CLI, on a fresh root per test with the busybox
+ * base imported: real sandbox, real overlay snapshots, outputs checked from the outside
+ * (the local output's files, the stored config, skopeo and umoci on OCI tars).
+ */
+const work = await mkdtemp(join(tmpdir(), 'kiln-e2e-build-'));
+const rootfs = await busyboxRootfsTar(work);
+let n = 0;
+
+test.after.always(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** A fresh root holding `busybox:latest`, and a context directory with `files`. */
+async function setup(files: Record<string, string>): Promise<{ root: string; context: string }> {
+  const dir = await mkdtemp(join(work, `t${n++}-`));
+  const root = join(dir, 'root');
+  const context = join(dir, 'context');
+  await mkdir(context);
+  const imported = kiln(root, ['import', rootfs, 'busybox:latest'], { env: { SOURCE_DATE_EPOCH: '0' } });
+  if (imported.code !== 0) throw new Error(imported.stderr);
+  for (const [name, content] of Object.entries(files)) {
+    await mkdir(join(context, name, '..'), { recursive: true });
+    await writeFile(join(context, name), content);
+  }
+  return { root, context };
+}
+
+function build(root: string, context: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Run {
+  return kiln(root, ['build', '--progress', 'rawjson', ...args, context], { env });
+}
+
+function ok(t: { is: (a: unknown, b: unknown, m?: string) => void }, r: Run): void {
+  t.is(r.code, 0, `${r.stderr}\n${r.stdout}`);
+}
+
+interface Event {
+  readonly kind: string;
+  readonly id: string;
+  readonly name?: string;
+  readonly cacheMiss?: string;
+  readonly data?: string;
+}
+
+/** The rawjson events of a run (on standard error). */
+function events(r: Run): Event[] {
+  return r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Event);
+}
+
+/** Names of the steps a build ran (not cached), and of those it took from the cache. */
+function steps(r: Run): { ran: string[]; cached: string[] } {
+  const all = events(r);
+  const name = (id: string) => all.find((e) => e.kind === 'vertex' && e.id === id)?.name ?? id;
+  const ranIds = new Set(all.filter((e) => e.kind === 'started').map((e) => e.id));
+  const cachedIds = new Set(all.filter((e) => e.kind === 'cached').map((e) => e.id));
+  const filter = (s: string) => /\b(RUN|COPY|ADD|WORKDIR)\b/.test(s);
+  return { ran: [...ranIds].map(name).filter(filter), cached: [...cachedIds].map(name).filter(filter) };
+}
+
+function inspect(root: string, ref: string): { Config: Record<string, unknown>; RootFS: { Layers: string[] }; Id: string } {
+  const r = kiln(root, ['inspect', ref]);
+  if (r.code !== 0) throw new Error(r.stderr);
+  const parsed = JSON.parse(r.stdout) as unknown;
+  return (Array.isArray(parsed) ? parsed[0] : parsed) as never;
+}
+
+test('a small app builds: files from COPY and RUN are in the image, the config carries ENV, WORKDIR, USER, CMD, LABEL', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': [
+      'FROM busybox',
+      'WORKDIR /app',
+      'COPY src/ ./src/',
+      'ENV GREETING=hello',
+      'RUN echo "$GREETING from $(pwd)" > /app/out.txt && wc -c < src/main.txt > /app/size',
+      'LABEL org.example.name=app',
+      'USER 1000:1000',
+      'CMD ["sh", "-c", "cat /app/out.txt"]',
+      '',
+    ].join('\n'),
+    'src/main.txt': 'twelve bytes',
+  });
+  const out = join(context, '..', 'out');
+  const r = build(root, context, ['-t', 'app:1', '--output', `type=local,dest=${out}`]);
+  ok(t, r);
+  t.is(await readFile(join(out, 'app', 'out.txt'), 'utf8'), 'hello from /app\n');
+  t.is((await readFile(join(out, 'app', 'size'), 'utf8')).trim(), '12');
+  t.is(await readFile(join(out, 'app', 'src', 'main.txt'), 'utf8'), 'twelve bytes');
+  const config = inspect(root, 'app:1').Config;
+  t.deepEqual(config['Cmd'], ['sh', '-c', 'cat /app/out.txt']);
+  t.is(config['WorkingDir'], '/app');
+  t.is(config['User'], '1000:1000');
+  t.deepEqual(config['Labels'], { 'org.example.name': 'app' });
+  t.true((config['Env'] as string[]).includes('GREETING=hello'));
+  t.true((config['Env'] as string[]).some((e) => e.startsWith('PATH=')));
+  // Mount points the sandbox made (/proc, /dev, /sys, /etc/hosts…) are not in the layer.
+  t.false(existsSync(join(out, 'proc')) && (await readdir(join(out, 'proc'))).length > 0);
+});
+
+test('a rebuild takes every step from the cache, and an edited file reruns only the steps after its COPY', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': ['FROM busybox', 'RUN echo one > /one', 'COPY a.txt /a.txt', 'RUN cat /a.txt > /copy', ''].join('\n'),
+    'a.txt': 'first',
+  });
+  const first = build(root, context, ['-t', 'c:1']);
+  ok(t, first);
+  t.deepEqual(steps(first).cached, []);
+  t.is(steps(first).ran.length, 3);
+
+  const second = build(root, context, ['-t', 'c:2']);
+  ok(t, second);
+  t.deepEqual(steps(second).ran, []);
+  t.is(steps(second).cached.length, 3);
+  t.is(inspect(root, 'c:1').Id, inspect(root, 'c:2').Id);
+
+  await writeFile(join(context, 'a.txt'), 'second');
+  const third = build(root, context, ['-t', 'c:3']);
+  ok(t, third);
+  const s = steps(third);
+  t.true(s.cached.some((x) => x.includes('RUN echo one')), JSON.stringify(s));
+  t.true(s.ran.some((x) => x.includes('COPY a.txt')), JSON.stringify(s));
+  t.true(s.ran.some((x) => x.includes('RUN cat')), JSON.stringify(s));
+  const miss = events(third).find((e) => e.kind === 'started' && e.cacheMiss !== undefined);
+  t.truthy(miss?.cacheMiss, 'the miss says why');
+});
+
+test('--no-cache runs every step again', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN echo x > /x\n' });
+  ok(t, build(root, context));
+  const again = build(root, context, ['--no-cache']);
+  ok(t, again);
+  t.is(steps(again).ran.length, 1);
+});
+
+test('multi-stage: --target builds only the stages it needs, COPY --from takes files from another stage', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': [
+      'FROM busybox AS builder',
+      'RUN echo built > /artifact',
+      'FROM busybox AS unused',
+      'RUN echo never > /never',
+      'FROM busybox AS final',
+      'COPY --from=builder /artifact /artifact',
+      'FROM final AS other',
+      'RUN echo other > /other',
+      '',
+    ].join('\n'),
+  });
+  const out = join(context, '..', 'out');
+  const r = build(root, context, ['--target', 'final', '--output', `type=local,dest=${out}`]);
+  ok(t, r);
+  t.is(await readFile(join(out, 'artifact'), 'utf8'), 'built\n');
+  t.false(existsSync(join(out, 'other')));
+  const names = events(r).filter((e) => e.kind === 'vertex').map((e) => e.name ?? '');
+  t.false(names.some((x) => x.includes('never')), names.join('\n'));
+  t.false(names.some((x) => x.includes('RUN echo other')), names.join('\n'));
+});
+
+test('a file deleted by RUN is gone from the image (a whiteout), and a later stage sees the deletion', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': ['FROM busybox', 'RUN mkdir -p /d && echo x > /d/f && echo y > /keep', 'RUN rm -r /d', ''].join('\n'),
+  });
+  const out = join(context, '..', 'out');
+  ok(t, build(root, context, ['--output', `type=local,dest=${out}`]));
+  t.false(existsSync(join(out, 'd')));
+  t.is(await readFile(join(out, 'keep'), 'utf8'), 'y\n');
+});
+
+test('a failing RUN fails the build with its exit code, the Dockerfile line, and tags nothing; the next build reuses the steps before it', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': ['FROM busybox', 'RUN echo before > /before', 'RUN echo boom >&2 && exit 3', ''].join('\n'),
+  });
+  const r = kiln(root, ['build', '--progress', 'plain', '-t', 'bad:1', context]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /did not complete successfully: exit code: 3/);
+  t.regex(r.stderr, /Dockerfile:3/);
+  t.regex(r.stderr, />>> RUN echo boom/);
+  t.regex(r.stderr, /boom/);
+  t.is(kiln(root, ['inspect', 'bad:1']).code, 1);
+  const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+  t.false(mounts.includes(root), 'no mount is left under the root');
+  await writeFile(join(context, 'Dockerfile'), ['FROM busybox', 'RUN echo before > /before', 'RUN true', ''].join('\n'));
+  const next = build(root, context, ['-t', 'good:1']);
+  ok(t, next);
+  t.true(steps(next).cached.some((x) => x.includes('RUN echo before')));
+});
+
+test('a missing COPY source fails naming the path', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nCOPY nothere.txt /x\n' });
+  const r = kiln(root, ['build', '--progress', 'plain', context]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /nothere\.txt/);
+});
+
+test('a file excluded by .dockerignore is not in the context', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': 'FROM busybox\nCOPY . /ctx/\n',
+    '.dockerignore': 'secret.txt\n',
+    'secret.txt': 'no',
+    'kept.txt': 'yes',
+  });
+  const out = join(context, '..', 'out');
+  ok(t, build(root, context, ['--output', `type=local,dest=${out}`]));
+  t.true(existsSync(join(out, 'ctx', 'kept.txt')));
+  t.false(existsSync(join(out, 'ctx', 'secret.txt')));
+});
+
+test('an unknown stage in COPY --from is an error naming the line', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nCOPY --from=nosuchstage /x /x\n' });
+  const r = kiln(root, ['build', '--progress', 'plain', context]);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /nosuchstage/);
+});
+
+test('four independent sleep stages run in parallel', async (t) => {
+  const stages = [0, 1, 2, 3].map((i) => `FROM busybox AS s${i}\nRUN sleep 1 && echo ${i} > /out\n`).join('');
+  const final = 'FROM busybox\n' + [0, 1, 2, 3].map((i) => `COPY --from=s${i} /out /out${i}\n`).join('');
+  const { root, context } = await setup({ 'Dockerfile': stages + final });
+  const started = Date.now();
+  ok(t, build(root, context));
+  const elapsed = Date.now() - started;
+  t.true(elapsed < 3500, `took ${elapsed} ms`);
+});
+
+test('two builds from clean roots with SOURCE_DATE_EPOCH and rewrite-timestamp give the same image, and the OCI output passes skopeo and umoci', async (t) => {
+  const files = { 'Dockerfile': 'FROM busybox\nCOPY a /a\nRUN echo hi > /hi\n', 'a': 'a' };
+  const one = await setup(files);
+  const two = await setup(files);
+  const env = { SOURCE_DATE_EPOCH: '1700000000' };
+  const tarPath = join(one.context, '..', 'image.tar');
+  const r1 = build(one.root, one.context, ['-t', 'repro:1', '--output', `type=oci,dest=${tarPath},rewrite-timestamp=true`], env);
+  ok(t, r1);
+  const r2 = build(two.root, two.context, ['-t', 'repro:1', '--output', 'type=image,rewrite-timestamp=true'], env);
+  ok(t, r2);
+  t.is(inspect(one.root, 'repro:1').Id, inspect(two.root, 'repro:1').Id);
+  t.true((await stat(tarPath)).size > 0);
+  const skopeo = JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${tarPath}`], { encoding: 'utf8' })) as { Layers: string[] };
+  t.is(skopeo.Layers.length, 3);
+  const bundle = join(one.context, '..', 'bundle');
+  execFileSync('skopeo', ['copy', `oci-archive:${tarPath}`, `oci:${join(one.context, '..', 'layout')}:repro`]);
+  execFileSync('umoci', ['unpack', '--image', `${join(one.context, '..', 'layout')}:repro`, bundle]);
+  t.is(await readFile(join(bundle, 'rootfs', 'hi'), 'utf8'), 'hi\n');
+});

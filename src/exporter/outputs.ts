@@ -1,0 +1,142 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { LayerRef } from '../cache/index.ts';
+import { UsageError } from '../errors/index.ts';
+import { layerCompression } from '../image/index.ts';
+import { applyLayer } from '../image/apply/index.ts';
+import { decompressLayer } from '../image/layer/index.ts';
+import { saveImages, type ImageStore } from '../store/index.ts';
+
+/**
+ * Where a build's result goes besides the store (`--output`, buildx's names):
+ * `oci`/`docker` one tar (the one `kiln save` writes: an OCI layout and a docker archive at
+ * once) at `dest` (`-`: standard output); `local` the final file system in a directory;
+ * `tar` that file system as a tar.
+ */
+export type BuildOutput =
+  | { readonly type: 'image'; readonly rewriteTimestamp: boolean }
+  | { readonly type: 'oci' | 'docker'; readonly dest: string; readonly rewriteTimestamp: boolean }
+  | { readonly type: 'local'; readonly dest: string }
+  | { readonly type: 'tar'; readonly dest: string };
+
+/**
+ * Parses one `--output` value: `type=oci,dest=out.tar`, `type=local,dest=dir`, or a bare path
+ * (buildx: a directory → local). `compression=` is accepted for image outputs as gzip only
+ * for now; `rewrite-timestamp=true` clamps the mtimes in new layers to SOURCE_DATE_EPOCH.
+ * @throws UsageError naming the key or value that is wrong.
+ */
+export function parseOutput(text: string): BuildOutput {
+  if (!text.includes('=')) return { type: 'local', dest: text };
+  const fields = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--output ${JSON.stringify(text)}: ${JSON.stringify(part)} is not key=value`);
+    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  const type = fields.get('type');
+  const dest = fields.get('dest');
+  for (const key of fields.keys()) {
+    if (!['type', 'dest', 'compression', 'name', 'oci-mediatypes', 'force-compression', 'compression-level', 'rewrite-timestamp'].includes(key)) {
+      throw new UsageError(`--output ${JSON.stringify(text)}: unknown key ${JSON.stringify(key)}`);
+    }
+  }
+  const rewrite = fields.get('rewrite-timestamp');
+  if (rewrite !== undefined && rewrite !== 'true' && rewrite !== 'false') {
+    throw new UsageError(`--output ${JSON.stringify(text)}: rewrite-timestamp must be true or false`);
+  }
+  const rewriteTimestamp = rewrite === 'true';
+  const compression = fields.get('compression');
+  if (compression !== undefined && compression !== 'gzip') {
+    // TODO(#6): zstd and uncompressed image outputs (layers are stored gzip-compressed today).
+    throw new UsageError(`--output ${JSON.stringify(text)}: compression=${compression} is not supported yet (gzip is)`);
+  }
+  switch (type) {
+    case 'image':
+      return { type: 'image', rewriteTimestamp };
+    case 'oci':
+    case 'docker':
+    case 'local':
+    case 'tar':
+      if (dest === undefined || dest === '') throw new UsageError(`--output ${JSON.stringify(text)}: type=${type} needs dest=`);
+      if (type === 'oci' || type === 'docker') return { type, dest, rewriteTimestamp };
+      return { type, dest };
+    case undefined:
+      throw new UsageError(`--output ${JSON.stringify(text)}: type= is missing`);
+    default:
+      throw new UsageError(`--output ${JSON.stringify(text)}: unknown type ${JSON.stringify(type)}`, {
+        hint: 'types: image, oci, docker, local, tar',
+      });
+  }
+}
+
+/** Writes one output of a build whose image is `imageName` (a tag or the ID) with `layers`. */
+export async function writeOutput(
+  store: ImageStore,
+  output: BuildOutput,
+  image: { readonly names: readonly string[]; readonly layers: readonly LayerRef[] },
+  stdout: Writable,
+  signal?: AbortSignal,
+): Promise<void> {
+  switch (output.type) {
+    case 'image':
+      return;
+    case 'oci':
+    case 'docker':
+      return toFile(output.dest, stdout, (out) => saveImages(store, image.names, out, signal));
+    case 'local':
+      await mkdir(output.dest, { recursive: true });
+      return unpackInto(store, image.layers, output.dest, signal);
+    case 'tar': {
+      const dir = await store.tempDir();
+      try {
+        await unpackInto(store, image.layers, dir, signal);
+        return await toFile(output.dest, stdout, (out) => tarDirectory(dir, out));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+  }
+}
+
+/** Applies the layers in order into `dir`. */
+async function unpackInto(store: ImageStore, layers: readonly LayerRef[], dir: string, signal?: AbortSignal): Promise<void> {
+  for (const layer of layers) {
+    const compression = layerCompression(layer.descriptor.mediaType);
+    const { tar } = decompressLayer(store.content.open(layer.descriptor.digest), compression ?? 'gzip', signal === undefined ? {} : { signal });
+    await applyLayer(dir, tar, { name: layer.descriptor.digest, ...(signal === undefined ? {} : { signal }) });
+  }
+}
+
+/** A tar of `dir`'s contents (GNU tar, numeric owners, sorted names). */
+async function tarDirectory(dir: string, out: Writable): Promise<void> {
+  const names = (await readdir(dir)).sort();
+  const child = spawn('tar', ['-C', dir, '--numeric-owner', '--sort=name', '--xattrs', '-cf', '-', '--', ...(names.length === 0 ? ['.'] : names)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  child.stdout.pipe(out, { end: false });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`tar exited with ${code}`);
+}
+
+/** Writes through `write` to `dest` (`-`: standard output), renaming a finished file into place. */
+async function toFile(dest: string, stdout: Writable, write: (out: Writable) => Promise<void>): Promise<void> {
+  if (dest === '-') {
+    await write(stdout);
+    return;
+  }
+  const partial = `${dest}.kiln-partial`;
+  try {
+    const out = createWriteStream(partial, { mode: 0o644 });
+    await write(out);
+    out.end();
+    await finished(out);
+    await rename(partial, dest);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+}

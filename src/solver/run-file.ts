@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import type { CacheKeyInput, LayerRef } from '../cache/index.ts';
+import { checksumSources } from '../cache/index.ts';
+import { UsageError } from '../errors/index.ts';
+import type { CopyAction, FileOp } from '../graph/index.ts';
+import { copyFiles, makeDirectory, makeFile, resolveChown, type CopySourceRoot } from './file/index.ts';
+import { commitStep } from './commit-step.ts';
+import { withMountedRoot } from './mounted-root.ts';
+import type { Solved, SolvedFs } from './solved.ts';
+import type { StepContext } from './step-context.ts';
+
+/**
+ * The named inputs of a file step's key: the parent's key, each action with its options,
+ * and what each copy reads: the content digest of the files it selects from the context, or
+ * the key of the stage or image it copies from.
+ */
+export async function fileCacheInputs(op: FileOp, inputs: readonly Solved[], context: StepContext): Promise<CacheKeyInput['inputs']> {
+  const named: [string, string][] = [['parent', inputs[0]!.key]];
+  for (const [index, action] of op.actions.entries()) {
+    named.push([`action ${index}`, JSON.stringify({ ...action, from: undefined })]);
+    if (action.kind !== 'copy') continue;
+    const from = inputs[action.from];
+    if (from === undefined) throw new Error(`copy from input ${action.from} is missing`);
+    if (from.kind === 'context') {
+      named.push([
+        `files ${action.sources.join(' ')}`,
+        await checksumSources({
+          source: contextRoot(from),
+          sources: action.sources,
+          excludes: action.excludes,
+          parents: action.parents,
+          followSymlinks: action.followSymlinks,
+          ...(context.signal === undefined ? {} : { signal: context.signal }),
+        }),
+      ]);
+    } else {
+      named.push([`from ${action.sources.join(' ')}`, from.key]);
+    }
+  }
+  return named;
+}
+
+/** Runs a file step (COPY, ADD, WORKDIR) through an overlay of its parent; its changes are its layer. */
+export async function runFile(op: FileOp, inputs: readonly Solved[], context: StepContext): Promise<LayerRef> {
+  const { deps, signal } = context;
+  const parent = inputs[0]!;
+  if (parent.kind !== 'fs') throw new Error('a file step on a non-file-system input');
+  const parentName = await context.snapshotOf(parent.layers);
+  const key = `step-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+  const mounts = await deps.snapshotter.prepare(key, parentName, signal === undefined ? {} : { signal });
+  let committed = false;
+  try {
+    await withMountedRoot(mounts, deps.mountsDir, false, async (root) => {
+      for (const action of op.actions) {
+        signal?.throwIfAborted();
+        switch (action.kind) {
+          case 'copy':
+            await runCopy(action, inputs, root, context);
+            break;
+          case 'mkdir': {
+            const owner = await resolveChown(root, action.chown);
+            await makeDirectory(root, action.path, { mode: action.mode, owner });
+            break;
+          }
+          case 'mkfile': {
+            const owner = action.chown === undefined ? { uid: 0, gid: 0 } : await resolveChown(root, action.chown);
+            await makeFile(root, action.path, action.data, { mode: action.mode, owner });
+            break;
+          }
+          case 'http':
+            throw new UsageError('ADD from a URL is not supported yet');
+          default:
+            throw new Error(`unexpected file action ${JSON.stringify(action satisfies never)}`);
+        }
+      }
+    });
+    const layer = await commitStep(context, key, parentName, parent.layers);
+    committed = true;
+    return layer;
+  } finally {
+    if (!committed) await deps.snapshotter.remove(key).catch(() => undefined);
+  }
+}
+
+async function runCopy(action: CopyAction, inputs: readonly Solved[], root: string, context: StepContext): Promise<void> {
+  const from = inputs[action.from];
+  if (from === undefined) throw new Error(`copy from input ${action.from} is missing`);
+  const owner = action.chown === undefined ? undefined : await resolveChown(root, action.chown);
+  const copy = async (source: CopySourceRoot): Promise<void> =>
+    copyFiles({
+      source,
+      sources: action.sources,
+      destRoot: root,
+      dest: action.dest,
+      ...(owner === undefined ? {} : { owner }),
+      ...(action.chmod === undefined ? {} : { chmod: action.chmod }),
+      excludes: action.excludes,
+      parents: action.parents,
+      followSymlinks: action.followSymlinks,
+      unpack: action.unpack,
+      ...(context.signal === undefined ? {} : { signal: context.signal }),
+    });
+  if (from.kind === 'context') return copy(contextRoot(from));
+  await withStateView(from, context, (dir) => copy({ kind: 'rootfs', dir }));
+}
+
+/** Runs `fn` with a read-only view of a solved file system at a host path. */
+async function withStateView<T>(state: SolvedFs, context: StepContext, fn: (dir: string) => Promise<T>): Promise<T> {
+  const { deps } = context;
+  const name = await context.snapshotOf(state.layers);
+  const key = `view-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+  const mounts = await deps.snapshotter.view(key, name);
+  try {
+    return await withMountedRoot(mounts, deps.mountsDir, true, fn);
+  } finally {
+    await deps.snapshotter.remove(key);
+  }
+}
+
+function contextRoot(from: Solved & { kind: 'context' }): CopySourceRoot {
+  return from.filter === undefined ? { kind: 'context', dir: from.dir } : { kind: 'context', dir: from.dir, ignore: from.filter };
+}

@@ -1,0 +1,198 @@
+import pLimit from 'p-limit';
+import { cacheKey, explainMiss, type CacheKey, type CacheKeyInput, type LayerRef } from '../cache/index.ts';
+import { NotFoundError } from '../errors/index.ts';
+import { topologicalOrder, type Op, type Vertex } from '../graph/index.ts';
+import { chainIds } from '../snapshot/index.ts';
+import type { ProgressEvent } from './progress-event.ts';
+import { execCacheInputs, runExec } from './run-exec.ts';
+import { fileCacheInputs, runFile } from './run-file.ts';
+import type { Solved, SolvedFs } from './solved.ts';
+import type { SolveOptions, SolverDeps, StepContext } from './step-context.ts';
+
+/** Runs build graphs. */
+export interface Solver {
+  /**
+   * Solves `root` and every vertex it depends on: each vertex once (equal digests are one
+   * step), inputs first, independent ones in parallel; a step whose cache key has a record
+   * is reused (its layers), any other runs and is recorded. Emits progress events.
+   * @throws the first step's error (the others are canceled through the signal they share);
+   * the abort reason when `options.signal` aborts.
+   */
+  solve(root: Vertex, options?: SolveOptions): Promise<SolvedFs>;
+}
+
+/** Makes a solver over injected parts (the snapshotter, the executor, the cache index…). */
+export function createSolver(deps: SolverDeps): Solver {
+  // One unpack per layer stack at a time in this process: two steps on one base share it.
+  const unpacking = new Map<string, Promise<string | undefined>>();
+  const snapshotOf = async (layers: readonly LayerRef[], signal: AbortSignal | undefined): Promise<string | undefined> => {
+    if (layers.length === 0) return undefined;
+    const top = chainIds(layers.map((l) => l.diffId)).at(-1)!;
+    let pending = unpacking.get(top);
+    if (pending === undefined) {
+      pending = deps.snapshotter
+        .unpack(layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })), signal === undefined ? {} : { signal })
+        .then((r) => r.chainId as string | undefined);
+      unpacking.set(top, pending);
+      pending.catch(() => unpacking.delete(top));
+    }
+    return pending;
+  };
+  return {
+    solve: (root, options = {}) => solveGraph(deps, root, options, snapshotOf),
+  };
+}
+
+async function solveGraph(
+  deps: SolverDeps,
+  root: Vertex,
+  options: SolveOptions,
+  snapshotOf: (layers: readonly LayerRef[], signal: AbortSignal | undefined) => Promise<string | undefined>,
+): Promise<SolvedFs> {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = controller.signal;
+  const emit = (event: ProgressEvent): void => {
+    try {
+      options.progress?.(event);
+    } catch {
+      // A renderer's failure must not fail the build.
+    }
+  };
+  const limit = pLimit(options.maxParallelism ?? 16);
+  const results = new Map<string, Promise<Solved>>();
+  const states = new Map<string, 'pending' | 'running' | 'finished'>();
+  for (const vertex of topologicalOrder([root])) {
+    if (vertex.op.kind === 'scratch') continue;
+    states.set(vertex.digest, 'pending');
+    emit({ kind: 'vertex', time: Date.now(), id: vertex.digest, name: vertex.name, file: vertex.file, range: vertex.range });
+  }
+
+  const solveVertex = (vertex: Vertex): Promise<Solved> => {
+    let result = results.get(vertex.digest);
+    if (result === undefined) {
+      result = Promise.all(vertex.inputs.map(solveVertex)).then((inputs) =>
+        limit(async () => {
+          signal.throwIfAborted();
+          states.set(vertex.digest, 'running');
+          try {
+            return await solveStep(vertex, inputs);
+          } finally {
+            states.set(vertex.digest, 'finished');
+          }
+        }),
+      );
+      results.set(vertex.digest, result);
+    }
+    return result;
+  };
+
+  const solveStep = async (vertex: Vertex, inputs: readonly Solved[]): Promise<Solved> => {
+    const op = vertex.op;
+    const now = (): number => Date.now();
+    const context: StepContext = {
+      deps,
+      options,
+      vertex,
+      signal,
+      log: (stream, data) => emit({ kind: 'log', time: now(), id: vertex.digest, stream, data }),
+      snapshotOf: (layers) => snapshotOf(layers, signal),
+    };
+    switch (op.kind) {
+      case 'scratch':
+        return { kind: 'fs', key: cacheKey({ kind: 'scratch', inputs: [] }), layers: [] };
+      case 'context': {
+        emit({ kind: 'started', time: now(), id: vertex.digest, cacheMiss: undefined });
+        emit({ kind: 'done', time: now(), id: vertex.digest });
+        const source = deps.contextSource?.(op.name);
+        if (source === undefined) throw new NotFoundError(`the build has no context named ${JSON.stringify(op.name)}`);
+        return { kind: 'context', key: cacheKey({ kind: 'context', inputs: [['name', op.name]] }), dir: source.dir, filter: source.filter };
+      }
+      case 'image': {
+        emit({ kind: 'started', time: now(), id: vertex.digest, cacheMiss: undefined });
+        const layers = await deps.imageLayers(op.id, signal);
+        emit({ kind: 'done', time: now(), id: vertex.digest });
+        return { kind: 'fs', key: cacheKey({ kind: 'image', inputs: [['image', op.id]] }), layers };
+      }
+      case 'exec':
+      case 'file':
+        return cachedStep(vertex, op, inputs, context);
+      default:
+        return assertNever(op);
+    }
+  };
+
+  const cachedStep = async (vertex: Vertex, op: Op & { kind: 'exec' | 'file' }, inputs: readonly Solved[], context: StepContext): Promise<Solved> => {
+    const parent = inputs[0];
+    if (parent?.kind !== 'fs') throw new Error(`${vertex.name}: input 0 is not a file system`);
+    const named: (readonly [string, string])[] = [
+      ...(op.kind === 'exec' ? await execCacheInputs(op, inputs, context) : await fileCacheInputs(op, inputs, context)),
+    ];
+    // How the layer is written changes its bytes: part of the key.
+    if (options.rewriteTimestamp === true && options.sourceDateEpoch !== undefined) named.push(['rewrite-timestamp', String(options.sourceDateEpoch)]);
+    if ((options.compression ?? 'gzip') !== 'gzip') named.push(['compression', options.compression ?? 'gzip']);
+    const key = cacheKey({ kind: op.kind, inputs: named });
+    const slot = slotOf(vertex);
+    const ignoreCache = vertex.noCache === true || options.noCache?.(vertex) === true;
+    if (!ignoreCache) {
+      const record = await deps.cache.get(key);
+      if (record !== undefined && (await blobsPresent(deps, record.layers))) {
+        await deps.cache.touch(key);
+        for (const layer of record.layers) await deps.touchBlob?.(layer.descriptor.digest);
+        if (slot !== undefined) await deps.cache.setLastKey(slot, key);
+        emit({ kind: 'cached', time: Date.now(), id: vertex.digest });
+        return { kind: 'fs', key, layers: record.layers };
+      }
+    }
+    let cacheMiss: string | undefined = ignoreCache ? 'cache disabled for this step' : undefined;
+    if (cacheMiss === undefined && slot !== undefined) {
+      const last = await deps.cache.lastKey(slot);
+      const previous = last === undefined ? undefined : await deps.cache.get(last);
+      cacheMiss = explainMiss(previous?.inputs, named);
+    }
+    emit({ kind: 'started', time: Date.now(), id: vertex.digest, cacheMiss });
+    try {
+      const layer = op.kind === 'exec' ? await runExec(op, inputs, context) : await runFile(op, inputs, context);
+      const layers = [...parent.layers, layer];
+      await deps.cache.put({ kind: 'cache-record', schema: 1, key, layers, inputs: named, created: new Date().toISOString() });
+      if (slot !== undefined) await deps.cache.setLastKey(slot, key);
+      emit({ kind: 'done', time: Date.now(), id: vertex.digest });
+      return { kind: 'fs', key, layers };
+    } catch (error) {
+      if (signal.aborted) emit({ kind: 'canceled', time: Date.now(), id: vertex.digest });
+      else emit({ kind: 'error', time: Date.now(), id: vertex.digest, message: (error as Error).message });
+      throw error;
+    }
+  };
+
+  try {
+    const solved = await solveVertex(root);
+    if (solved.kind !== 'fs') throw new Error('the build target is not a file system');
+    return solved;
+  } catch (error) {
+    // Stop every other step, wait for them to finish cleaning up, then report the first error.
+    controller.abort(error);
+    await Promise.allSettled(results.values());
+    for (const [id, state] of states) if (state !== 'finished') emit({ kind: 'canceled', time: Date.now(), id });
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A step's identity across builds (Dockerfile, stage and position), for miss explanations. */
+function slotOf(vertex: Vertex): string | undefined {
+  const position = /^\[[^\]]*\]/.exec(vertex.name)?.[0];
+  if (vertex.file === undefined || position === undefined) return undefined;
+  return cacheKey({ kind: 'slot', inputs: [['file', vertex.file], ['position', position]] });
+}
+
+async function blobsPresent(deps: SolverDeps, layers: readonly LayerRef[]): Promise<boolean> {
+  for (const layer of layers) if ((await deps.content.info(layer.descriptor.digest)) === undefined) return false;
+  return true;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected op ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,58 @@
+import type { CacheRecords, ContextFilter, LayerRef } from '../cache/index.ts';
+import type { ContentStore, Digest } from '../content/index.ts';
+import type { Vertex } from '../graph/index.ts';
+import type { WritableCompression } from '../image/layer/index.ts';
+import type { Executor, RunResources } from '../sandbox/index.ts';
+import type { Snapshotter } from '../snapshot/index.ts';
+import type { ProgressSink } from './progress-event.ts';
+
+/** What the solver is built from (injected: tests pass fakes). */
+export interface SolverDeps {
+  readonly snapshotter: Snapshotter;
+  readonly executor: Executor;
+  readonly content: ContentStore;
+  readonly cache: CacheRecords;
+  /** The directory and ignore filter of a named build context (`context`); undefined when the build has none. */
+  readonly contextSource?: (name: string) => { readonly dir: string; readonly filter: ContextFilter | undefined } | undefined;
+  /** The layers of a stored image, by image ID (FROM). */
+  readonly imageLayers: (id: Digest, signal?: AbortSignal) => Promise<readonly LayerRef[]>;
+  /** Keeps a blob that a hit reuses from collection while the build is live. */
+  readonly touchBlob?: (digest: Digest) => Promise<void>;
+  /** Where overlay mounts for file steps are made (under the kiln root). */
+  readonly mountsDir: string;
+  /** Where cache mounts (`RUN --mount=type=cache`) live (under the kiln root). */
+  readonly cacheMountsDir: string;
+  /** Scratch space for a step's private files (heredoc scripts). */
+  readonly tempDir: () => Promise<string>;
+}
+
+/** Options of one solve. */
+export interface SolveOptions {
+  readonly signal?: AbortSignal;
+  readonly progress?: ProgressSink;
+  /** How many steps run at once; 16 by default (steps mostly wait, so not the core count). */
+  readonly maxParallelism?: number;
+  /** Vertices whose cache is ignored (`--no-cache` is all of them). */
+  readonly noCache?: (vertex: Vertex) => boolean;
+  /** cgroup limits of every RUN. */
+  readonly resources?: RunResources;
+  /** `--allow` entitlements. */
+  readonly allow?: { readonly networkHost?: boolean; readonly securityInsecure?: boolean };
+  /** Compression of new layers; gzip by default. */
+  readonly compression?: WritableCompression;
+  /** SOURCE_DATE_EPOCH (seconds) with rewrite-timestamp: clamps mtimes in new layers. */
+  readonly sourceDateEpoch?: number;
+  readonly rewriteTimestamp?: boolean;
+}
+
+/** What a runner gets for one step. */
+export interface StepContext {
+  readonly deps: SolverDeps;
+  readonly options: SolveOptions;
+  readonly vertex: Vertex;
+  readonly signal: AbortSignal | undefined;
+  /** Sends output of the step as progress. */
+  readonly log: (stream: 1 | 2, data: string) => void;
+  /** The committed snapshot holding `layers` (unpacked once per process and stack). */
+  readonly snapshotOf: (layers: readonly LayerRef[]) => Promise<string | undefined>;
+}
