@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheBlobs, CacheRecords, defaultCachePolicy, loadContextFilter, pruneBuildCache, type LayerRef } from '../cache/index.ts';
+import { createHash } from 'node:crypto';
+import { cacheBlobs, CacheRecords, defaultCachePolicy, loadContextFilter, openStatCache, pruneBuildCache, type LayerRef, type StatCache } from '../cache/index.ts';
 import type { Digest } from '../content/index.ts';
 import { DockerfileError, InputError, UsageError } from '../errors/index.ts';
 import { recordBuiltImage, writeOutput, type BuildOutput } from '../exporter/index.ts';
@@ -87,6 +88,11 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
     const mountsDir = join(store.root, 'mounts');
     await cleanAbandonedMounts(mountsDir);
     const filter = request.contextDir === undefined ? undefined : await loadContextFilter(request.contextDir, request.dockerfile.path);
+    // One stat cache per context directory: an unchanged file is never read twice.
+    const statCache =
+      request.contextDir === undefined
+        ? undefined
+        : await openStatCache(join(store.root, 'cache', 'stat', `${createHash('sha256').update(request.contextDir).digest('hex')}.json`));
     const solver = createSolver({
       snapshotter,
       executor: new LinuxExecutor({ stateDir: await store.tempDir() }),
@@ -95,11 +101,12 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
       contextSource: (name) => (name === 'context' && request.contextDir !== undefined ? { dir: request.contextDir, filter } : undefined),
       imageLayers: (id) => imageLayers(store, id),
       touchBlob: (digest) => store.touch(digest),
+      ...(statCache === undefined ? {} : { statCache }),
       mountsDir,
       cacheMountsDir: join(store.root, 'cache', 'mounts'),
       tempDir: () => store.tempDir(),
     });
-    const solved = await solver.solve(compiled.root, {
+    const solved = await solveAndSave(statCache, () => solver.solve(compiled.root, {
       signal,
       progress: request.progress,
       noCache: () => request.noCache,
@@ -108,7 +115,7 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
       ...(request.resources === undefined ? {} : { resources: request.resources }),
       ...(request.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: request.sourceDateEpoch }),
       rewriteTimestamp: request.sourceDateEpoch !== undefined && request.outputs.some((o) => 'rewriteTimestamp' in o && o.rewriteTimestamp),
-    });
+    }));
     const built = await recordBuiltImage(store, compiled.config, solved.layers, {
       tags,
       ...(request.sourceDateEpoch === undefined ? {} : { epoch: request.sourceDateEpoch }),
@@ -121,6 +128,15 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
     return { id: built.record.id, manifest: built.composed.manifest, tags };
   } finally {
     await lease.release();
+  }
+}
+
+/** Runs the solve, then saves what the stat cache learnt (also after a failure: the files hashed stay hashed). */
+async function solveAndSave<T>(statCache: StatCache | undefined, solve: () => Promise<T>): Promise<T> {
+  try {
+    return await solve();
+  } finally {
+    await statCache?.save().catch(() => undefined);
   }
 }
 

@@ -48,6 +48,7 @@ export async function execCacheInputs(op: ExecOp, inputs: readonly Solved[], con
             excludes: [],
             parents: false,
             followSymlinks: true,
+            ...(context.deps.statCache === undefined ? {} : { statCache: context.deps.statCache }),
             ...(context.signal === undefined ? {} : { signal: context.signal }),
           }),
         ]);

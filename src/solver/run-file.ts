@@ -30,6 +30,8 @@ export async function fileCacheInputs(op: FileOp, inputs: readonly Solved[], con
           excludes: action.excludes,
           parents: action.parents,
           followSymlinks: action.followSymlinks,
+          ...(action.chown === undefined ? {} : { owner: action.chown }),
+          ...(context.deps.statCache === undefined ? {} : { statCache: context.deps.statCache }),
           ...(context.signal === undefined ? {} : { signal: context.signal }),
         }),
       ]);

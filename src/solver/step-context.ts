@@ -1,4 +1,4 @@
-import type { CacheRecords, ContextFilter, LayerRef } from '../cache/index.ts';
+import type { CacheRecords, ContextFilter, LayerRef, StatCache } from '../cache/index.ts';
 import type { ContentStore, Digest } from '../content/index.ts';
 import type { Vertex } from '../graph/index.ts';
 import type { WritableCompression } from '../image/layer/index.ts';
@@ -14,6 +14,8 @@ export interface SolverDeps {
   readonly cache: CacheRecords;
   /** The directory and ignore filter of a named build context (`context`); undefined when the build has none. */
   readonly contextSource?: (name: string) => { readonly dir: string; readonly filter: ContextFilter | undefined } | undefined;
+  /** Remembers context files' digests by metadata, so unchanged files are not read again. */
+  readonly statCache?: StatCache;
   /** The layers of a stored image, by image ID (FROM). */
   readonly imageLayers: (id: Digest, signal?: AbortSignal) => Promise<readonly LayerRef[]>;
   /** Keeps a blob that a hit reuses from collection while the build is live. */
