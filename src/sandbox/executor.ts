@@ -15,9 +15,18 @@ export interface RootfsMount {
 
 /** A host file or directory bound into the sandbox at `target` (absolute, inside it). */
 export interface BindMount {
+  readonly type?: 'bind';
   readonly source: string;
   readonly target: string;
   readonly readonly: boolean;
+}
+
+/** A fresh tmpfs at `target` (absolute, inside the sandbox), gone with the sandbox. */
+export interface TmpfsMount {
+  readonly type: 'tmpfs';
+  readonly target: string;
+  /** Bytes; 0 for the kernel's default (half of RAM). */
+  readonly size: number;
 }
 
 /** Who the command runs as: ids inside the sandbox. */
@@ -44,8 +53,8 @@ export interface RunSpec {
   readonly hostname: string;
   /** 'none': a network namespace of its own with only `lo`, up; 'host': the host's network. */
   readonly network: 'none' | 'host';
-  /** Bound after the root file system, in order. */
-  readonly mounts?: readonly BindMount[];
+  /** Mounted after the root file system, in order (a mount under another's target after it). */
+  readonly mounts?: readonly (BindMount | TmpfsMount)[];
   /**
    * The capabilities kept (bounding set; effective and permitted for uid 0); Docker's default
    * set when absent. A uid other than 0 has none effective whatever this says.

@@ -1,4 +1,4 @@
-export type { BindMount, Executor, RootfsMount, RunResources, RunResult, RunSpec, RunUser, SandboxIo } from './executor.ts';
+export type { BindMount, Executor, RootfsMount, RunResources, RunResult, RunSpec, RunUser, SandboxIo, TmpfsMount } from './executor.ts';
 export { LinuxExecutor, type LinuxExecutorOptions } from './linux-executor.ts';
 export { CAPABILITIES, DEFAULT_CAPABILITIES, RLIMITS, type Capability, type Rlimit } from './capabilities.ts';
 export {

@@ -211,6 +211,16 @@ test('a bind mount of the spec is seen, read-only when asked', async (t) => {
   t.is(ran.stdout, 'shared\nrefused\n');
 });
 
+test('a tmpfs mount of the spec is a fresh tmpfs of the size asked, writable by anyone', async (t) => {
+  const ran = await runIn(
+    t,
+    shell("grep ' /scratch ' /proc/mounts | cut -d' ' -f1,3; df -k /scratch | tail -1 | awk '{print $2}'; echo x > /scratch/f && cat /scratch/f; stat -c %a /scratch", {
+      mounts: [{ type: 'tmpfs', target: '/scratch', size: 4 * 1024 * 1024 }],
+    }),
+  );
+  t.is(ran.stdout, 'tmpfs tmpfs\n4096\nx\n1777\n');
+});
+
 test('a SIGKILLed kiln leaves no sandbox process behind', async (t) => {
   const token = 'kiln-orphan-4323';
   // The killed kiln cannot remove its scratch directory: the test does.

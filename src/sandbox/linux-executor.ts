@@ -10,7 +10,7 @@ import type { NativeSandboxError, NativeSpawnResult } from '../native/index.ts';
 import { CAPABILITIES, DEFAULT_CAPABILITIES, RLIMITS, type Capability } from './capabilities.ts';
 import type { Executor, RootfsMount, RunResult, RunSpec, SandboxIo } from './executor.ts';
 import { createRunCgroups, detectCgroupHierarchies, removeAbandonedCgroups, type CgroupHierarchies, type RunCgroups } from './cgroups.ts';
-import { sandboxSetup, type EtcFiles, type ResolvedBindMount } from './sandbox-setup.ts';
+import { sandboxSetup, type EtcFiles, type ResolvedMount } from './sandbox-setup.ts';
 import { defaultSeccompFilter } from './seccomp-bpf.ts';
 
 /** Options of {@link LinuxExecutor}. */
@@ -68,9 +68,9 @@ export class LinuxExecutor implements Executor {
       const root = join(dir, 'root');
       await mkdir(root);
       const etc = await writeEtcFiles(dir, spec);
-      const mounts: ResolvedBindMount[] = [];
+      const mounts: ResolvedMount[] = [];
       for (const mount of spec.mounts ?? []) {
-        mounts.push({ ...mount, isDirectory: (await stat(mount.source)).isDirectory() });
+        mounts.push(mount.type === 'tmpfs' ? mount : { ...mount, isDirectory: (await stat(mount.source)).isDirectory() });
       }
       const setup = sandboxSetup(root, rootfs, etc, mounts);
       const capabilities = spec.capabilities ?? DEFAULT_CAPABILITIES;

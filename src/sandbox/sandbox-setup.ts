@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors/index.ts';
 import type { NativeSetupOperation } from '../native/index.ts';
-import type { BindMount, RootfsMount } from './executor.ts';
+import type { BindMount, RootfsMount, TmpfsMount } from './executor.ts';
 
 /** mount(2) flags (linux/mount.h). */
 export const MS = {
@@ -27,6 +27,9 @@ export interface EtcFiles {
 export interface ResolvedBindMount extends BindMount {
   readonly isDirectory: boolean;
 }
+
+/** A caller's mount, ready for the plan. */
+export type ResolvedMount = ResolvedBindMount | TmpfsMount;
 
 /*
  * The devices of /dev, as runc and Docker create them (runc libcontainer/specconv
@@ -75,7 +78,7 @@ export function sandboxSetup(
   root: string,
   rootfs: readonly RootfsMount[],
   etc: EtcFiles,
-  mounts: readonly ResolvedBindMount[],
+  mounts: readonly ResolvedMount[],
 ): NativeSetupOperation[] {
   const at = (path: string): string => join(root, path);
   const operations: NativeSetupOperation[] = [];
@@ -144,6 +147,12 @@ export function sandboxSetup(
   for (const mount of mounts) {
     if (!mount.target.startsWith('/')) {
       throw new InputError(`mount target ${JSON.stringify(mount.target)} is not absolute`, { hint: 'give the path inside the sandbox, from /' });
+    }
+    if (mount.type === 'tmpfs') {
+      mkdirs(mount.target);
+      const size = mount.size > 0 ? `,size=${mount.size}` : '';
+      operations.push({ kind: 'mount', source: 'tmpfs', fstype: 'tmpfs', target: at(mount.target), flags: MS.NOSUID | MS.NODEV, data: `mode=1777${size}` });
+      continue;
     }
     if (mount.isDirectory) {
       mkdirs(mount.target);
