@@ -30,6 +30,10 @@ export interface BuildRequest {
   readonly resources: RunResources | undefined;
   readonly allow: { readonly networkHost: boolean; readonly securityInsecure: boolean };
   readonly maxParallelism: number | undefined;
+  /** `--secret`: id → where its value is (a file or an environment variable of the client). */
+  readonly secrets: ReadonlyMap<string, { readonly file: string } | { readonly env: string }>;
+  /** `--ssh`: id → the agent socket to forward. */
+  readonly ssh: ReadonlyMap<string, string>;
   /** SOURCE_DATE_EPOCH (seconds), from the environment or a build arg. */
   readonly sourceDateEpoch: number | undefined;
   readonly progress: ProgressSink;
@@ -102,6 +106,8 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
       imageLayers: (id) => imageLayers(store, id),
       touchBlob: (digest) => store.touch(digest),
       ...(statCache === undefined ? {} : { statCache }),
+      secrets: (id) => readSecret(request.secrets.get(id)),
+      sshAgents: (id) => request.ssh.get(id),
       mountsDir,
       cacheMountsDir: join(store.root, 'cache', 'mounts'),
       tempDir: () => store.tempDir(),
@@ -128,6 +134,20 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
     return { id: built.record.id, manifest: built.composed.manifest, tags };
   } finally {
     await lease.release();
+  }
+}
+
+/** A secret's value, read only when a step mounts it (never kept anywhere else). */
+async function readSecret(source: { readonly file: string } | { readonly env: string } | undefined): Promise<Buffer | undefined> {
+  if (source === undefined) return undefined;
+  if ('env' in source) {
+    const value = process.env[source.env];
+    return value === undefined ? undefined : Buffer.from(value);
+  }
+  try {
+    return await readFile(source.file);
+  } catch (error) {
+    throw new InputError(`secret file ${source.file}: ${(error as Error).message}`);
   }
 }
 

@@ -20,9 +20,10 @@ export interface PruneAllResult extends PruneResult {
 }
 
 /**
- * `kiln prune`: build-cache records as the options say (none without them: the cache is a
- * root), then mark-and-sweep of images and blobs from the roots (tag versions, remaining
- * cache records), then the unpacked snapshots that no remaining image or cache record needs.
+ * `kiln prune`: mark-and-sweep of images and blobs from the roots (tag versions, cache
+ * records), then build-cache records as the options say (none without them: the cache is a
+ * root) and the blobs they alone kept, then the unpacked snapshots that no remaining image
+ * or cache record needs.
  */
 export async function pruneAll(store: ImageStore, options: PruneAllOptions): Promise<PruneAllResult> {
   const records = await CacheRecords.open(store.root);
@@ -31,16 +32,20 @@ export async function pruneAll(store: ImageStore, options: PruneAllOptions): Pro
     ...(options.until === undefined ? {} : { until: options.until }),
     ...(options.keepStorage === undefined ? {} : { keepStorage: options.keepStorage }),
   };
-  const cache =
-    policy.all === true || policy.until !== undefined || policy.keepStorage !== undefined
-      ? await pruneBuildCache(records, policy, await store.imageBlobs())
-      : { records: 0, bytes: 0 };
+  // Images first, so the cache is measured against the images that remain: a layer only a
+  // dangling image shared with the cache is the cache's own once that image is gone.
   const images = await pruneImages(store, {
     ...(options.all === true ? { all: true } : {}),
     ...(options.until === undefined ? {} : { until: options.until }),
   });
+  let cacheRecords = 0;
+  let swept = { blobs: 0, bytes: 0 };
+  if (policy.all === true || policy.until !== undefined || policy.keepStorage !== undefined) {
+    cacheRecords = (await pruneBuildCache(records, policy, await store.imageBlobs())).records;
+    if (cacheRecords > 0) swept = await store.sweep();
+  }
   const snapshots = await pruneSnapshots(store, records);
-  return { ...images, cacheRecords: cache.records, snapshots };
+  return { ...images, blobs: images.blobs + swept.blobs, bytes: images.bytes + swept.bytes, cacheRecords, snapshots };
 }
 
 /**

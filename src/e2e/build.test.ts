@@ -252,3 +252,101 @@ test('two builds from clean roots with SOURCE_DATE_EPOCH and rewrite-timestamp g
   execFileSync('umoci', ['unpack', '--image', `${join(one.context, '..', 'layout')}:repro`, bundle]);
   t.is(await readFile(join(bundle, 'rootfs', 'hi'), 'utf8'), 'hi\n');
 });
+
+test('RUN mounts: a cache persists across builds and stays out of the image; tmpfs, a context bind and secrets are seen only during the step', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': [
+      'FROM busybox',
+      'RUN --mount=type=cache,target=/cache sh -c "echo run >> /cache/log; wc -l < /cache/log > /runs"',
+      'RUN --mount=type=tmpfs,target=/t sh -c "grep \' /t \' /proc/mounts | cut -d\' \' -f3 > /tmpfs-type; touch /t/x"',
+      'RUN --mount=type=bind,source=data,target=/data cat /data/in.txt > /from-bind',
+      'RUN --mount=type=secret,id=token,required=true --mount=type=secret,id=envtoken,env=TOKEN sh -c "cat /run/secrets/token > /dev/null && echo \\"len=${#TOKEN}\\" > /secret-seen"',
+      '',
+    ].join('\n'),
+    'data/in.txt': 'bound',
+    'token.txt': 'file-secret-value',
+  });
+  const out = join(context, '..', 'out');
+  const args = ['--secret', `id=token,src=${join(context, 'token.txt')}`, '--secret', 'id=envtoken,env=KILN_TEST_TOKEN', '--output', `type=local,dest=${out}`];
+  ok(t, build(root, context, args, { KILN_TEST_TOKEN: 'abcd' }));
+  t.is((await readFile(join(out, 'runs'), 'utf8')).trim(), '1');
+  t.false(existsSync(join(out, 'cache', 'log')), 'the cache mount is not in the image');
+  t.is(await readFile(join(out, 'tmpfs-type'), 'utf8'), 'tmpfs\n');
+  t.false(existsSync(join(out, 't', 'x')));
+  t.is(await readFile(join(out, 'from-bind'), 'utf8'), 'bound');
+  t.false(existsSync(join(out, 'data')), 'the bind target made for the mount is not in the image');
+  t.is(await readFile(join(out, 'secret-seen'), 'utf8'), 'len=4\n');
+  t.false(existsSync(join(out, 'run', 'secrets')), 'no secret file in the image');
+  const history = kiln(root, ['history', '--no-trunc', (await readdir(join(root, 'images', 'records')))[0]!.replace(/\.json$/, '')]);
+  t.false(history.stdout.includes('abcd'));
+  t.false(history.stdout.includes('file-secret-value'));
+  // The cache mount keeps its content for the next build (with the step rerun).
+  const again = join(context, '..', 'again');
+  ok(t, build(root, context, ['--no-cache', ...args.slice(0, 4), '--output', `type=local,dest=${again}`], { KILN_TEST_TOKEN: 'abcd' }));
+  t.is((await readFile(join(again, 'runs'), 'utf8')).trim(), '2');
+});
+
+test('a required secret that was not given fails the step naming it', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN --mount=type=secret,id=missing,required=true true\n' });
+  const r = kiln(root, ['build', '--progress', 'plain', context]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /secret missing: not found/);
+});
+
+test('RUN heredocs, USER by name with its HOME and groups, WORKDIR owned by the user, build args', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': [
+      'FROM busybox',
+      'ARG VERSION=1',
+      'RUN echo "app:x:1000:1000:app:/home/app:/bin/sh" >> /etc/passwd && echo "app:x:1000:" >> /etc/group && echo "extra:x:2000:app" >> /etc/group',
+      'USER app',
+      'WORKDIR /work',
+      'RUN <<EOF',
+      'echo "v=$VERSION home=$HOME id=$(id -u):$(id -g) groups=$(id -G)" > /work/info',
+      'EOF',
+      'RUN <<EOF',
+      '#!/bin/sh',
+      'echo "script $0" > /work/script',
+      'EOF',
+      '',
+    ].join('\n'),
+  });
+  const out = join(context, '..', 'out');
+  ok(t, build(root, context, ['--build-arg', 'VERSION=7', '--output', `type=local,dest=${out}`]));
+  t.is(await readFile(join(out, 'work', 'info'), 'utf8'), 'v=7 home=/home/app id=1000:1000 groups=1000 2000\n');
+  t.regex(await readFile(join(out, 'work', 'script'), 'utf8'), /^script /);
+  const info = await stat(join(out, 'work'));
+  t.is(`${info.uid}:${info.gid}`, '1000:1000');
+});
+
+test('COPY --chown and --chmod, ADD of a local tar extracts it', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nCOPY --chown=1000:1000 --chmod=0640 a.txt /a.txt\nADD archive.tar /unpacked/\n', 'a.txt': 'a' });
+  await mkdir(join(context, 'tree', 'sub'), { recursive: true });
+  await writeFile(join(context, 'tree', 'sub', 'f'), 'in tar');
+  execFileSync('tar', ['-C', join(context, 'tree'), '-cf', join(context, 'archive.tar'), 'sub']);
+  const out = join(context, '..', 'out');
+  ok(t, build(root, context, ['--output', `type=local,dest=${out}`]));
+  const a = await stat(join(out, 'a.txt'));
+  t.is(`${a.uid}:${a.gid} ${(a.mode & 0o777).toString(8)}`, '1000:1000 640');
+  t.is(await readFile(join(out, 'unpacked', 'sub', 'f'), 'utf8'), 'in tar');
+});
+
+test('RUN --network=host needs --allow network.host', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN --network=host ls /sys/class/net > /ifaces\n' });
+  const refused = kiln(root, ['build', '--progress', 'plain', context]);
+  t.not(refused.code, 0);
+  t.regex(refused.stderr, /network\.host/);
+  ok(t, build(root, context, ['--allow', 'network.host']));
+});
+
+test('kiln prune --keep-storage 0 drops the build cache, so the next build runs its steps again', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN echo x > /x\n' });
+  ok(t, build(root, context));
+  const pruned = kiln(root, ['prune', '--keep-storage', '0']);
+  ok(t, pruned);
+  t.regex(pruned.stdout, /1 build cache record/);
+  const again = build(root, context, ['-t', 'keep:2']);
+  ok(t, again);
+  t.is(steps(again).ran.length, 1);
+  t.is(kiln(root, ['fsck']).code, 0);
+});

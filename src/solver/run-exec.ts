@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { Writable } from 'node:stream';
 import type { CacheKeyInput, LayerRef } from '../cache/index.ts';
@@ -7,7 +7,7 @@ import { checksumSources } from '../cache/index.ts';
 import { InputError, UsageError } from '../errors/index.ts';
 import type { ExecMount, ExecOp } from '../graph/index.ts';
 import { resolveInRoot } from '../image/apply/index.ts';
-import { CAPABILITIES, type BindMount, type Capability, type RunSpec } from '../sandbox/index.ts';
+import { CAPABILITIES, type BindMount, type Capability, type RunSpec, type TmpfsMount } from '../sandbox/index.ts';
 import { resolveUser } from './file/index.ts';
 import { withMountedRoot } from './mounted-root.ts';
 import type { Solved } from './solved.ts';
@@ -76,14 +76,15 @@ export async function runExec(op: ExecOp, inputs: readonly Solved[], context: St
   const mounts = await deps.snapshotter.prepare(key, parentName, signal === undefined ? {} : { signal });
   let committed = false;
   const scratch = await deps.tempDir();
+  const release: (() => void)[] = [];
   try {
-    const binds = await execBinds(op, inputs, context, scratch);
+    const { mounts: binds, env: mountEnv } = await execMounts(op, inputs, context, scratch, release);
     const stubPaths = [...SANDBOX_STUBS, ...binds.map((b) => b.target)];
     const { user, missing } = await withMountedRoot(mounts, deps.mountsDir, false, async (root) => ({
       user: await resolveUser(root, op.user),
       missing: await missingPaths(root, stubPaths),
     }));
-    const env = op.env.some((e) => e.startsWith('HOME=')) ? [...op.env] : [...op.env, `HOME=${user.home}`];
+    const env = withEntries(op.env.some((e) => e.startsWith('HOME=')) ? [...op.env] : [...op.env, `HOME=${user.home}`], mountEnv);
     const spec: RunSpec = {
       argv: op.argv,
       env,
@@ -113,77 +114,163 @@ export async function runExec(op: ExecOp, inputs: readonly Solved[], context: St
     committed = true;
     return layer;
   } finally {
+    for (const fn of release) fn();
     await rm(scratch, { recursive: true, force: true });
     if (!committed) await deps.snapshotter.remove(key).catch(() => undefined);
   }
 }
 
-/** The binds of a RUN's mounts and heredoc files. */
-async function execBinds(op: ExecOp, inputs: readonly Solved[], context: StepContext, scratch: string): Promise<BindMount[]> {
-  const binds: BindMount[] = [];
+/** The mounts of a RUN's `--mount`s and heredoc files, and the environment they add (secret env, SSH_AUTH_SOCK). */
+async function execMounts(
+  op: ExecOp,
+  inputs: readonly Solved[],
+  context: StepContext,
+  scratch: string,
+  release: (() => void)[],
+): Promise<{ mounts: (BindMount | TmpfsMount)[]; env: string[] }> {
+  const mounts: (BindMount | TmpfsMount)[] = [];
+  const env: string[] = [];
   for (const [index, file] of op.files.entries()) {
     const path = join(scratch, `file-${index}`);
     await writeFile(path, file.data, { mode: file.mode });
     await chmod(path, file.mode);
-    binds.push({ source: path, target: file.path, readonly: true });
+    mounts.push({ source: path, target: file.path, readonly: true });
   }
-  for (const mount of op.mounts) binds.push(await execMountBind(mount, inputs, context, scratch));
-  return binds;
+  for (const [index, mount] of op.mounts.entries()) {
+    const made = await execMount(mount, index, inputs, context, scratch, release);
+    if (made.mount !== undefined) mounts.push(made.mount);
+    env.push(...made.env);
+  }
+  return { mounts, env };
 }
 
-async function execMountBind(mount: ExecMount, inputs: readonly Solved[], context: StepContext, scratch: string): Promise<BindMount> {
+async function execMount(
+  mount: ExecMount,
+  index: number,
+  inputs: readonly Solved[],
+  context: StepContext,
+  scratch: string,
+  release: (() => void)[],
+): Promise<{ mount: BindMount | TmpfsMount | undefined; env: string[] }> {
+  const { deps } = context;
   switch (mount.kind) {
     case 'cache': {
-      // TODO(#6): sharing=locked|private and from= seeding; every cache is shared for now.
-      const dir = join(context.deps.cacheMountsDir, cacheDirName(mount.id));
+      const base = join(deps.cacheMountsDir, cacheDirName(mount.id));
+      let dir = base;
+      if (mount.sharing === 'locked') {
+        release.push(await lockCacheMount(base));
+      } else if (mount.sharing === 'private' && !claimPrivate(base, release)) {
+        // In use by another step of this process: a fresh directory, discarded afterwards.
+        dir = join(scratch, `cache-${index}`);
+      }
       await mkdir(dir, { recursive: true });
-      const made = await readdir(dir).then((n) => n.length === 0);
-      if (made) {
+      if ((await readdir(dir)).length === 0) {
         await chown(dir, mount.uid, mount.gid);
         await chmod(dir, mount.mode);
+        const from = mount.from === undefined ? undefined : inputs[mount.from];
+        if (from !== undefined) await copyFromSource(from, mount.source, dir, context);
       }
-      return { source: dir, target: mount.target, readonly: mount.readonly };
+      return { mount: { source: dir, target: mount.target, readonly: mount.readonly }, env: [] };
     }
     case 'bind': {
       const from = inputs[mount.from];
       if (from === undefined) throw new Error(`mount from input ${mount.from} is missing`);
-      if (from.kind === 'context') {
+      if (from.kind === 'context' && !mount.readwrite) {
         const source = await resolveInRoot(from.dir, mount.source);
         await lstat(source).catch(() => {
-          throw new InputError(`mount source ${JSON.stringify(mount.source)} not found in the build context`);
+          throw new InputError(`mount source ${JSON.stringify(mount.source)}: not found in the build context`);
         });
-        // TODO(#6): rw binds whose writes are discarded (an overlay over the source).
-        return { source, target: mount.target, readonly: true };
+        return { mount: { source, target: mount.target, readonly: true }, env: [] };
       }
-      const name = await context.snapshotOf(from.layers);
-      const view = `view-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
-      const dir = join(scratch, `bind-${basename(view)}`);
+      // A stage's tree (or a writable context bind): a private copy, so writes are discarded.
+      const dir = join(scratch, `bind-${index}`);
       await mkdir(dir);
-      // A copy of the stage's tree under the source path: a view's mounts may be an overlay,
-      // which the sandbox cannot take as a bind source without mounting it first.
-      await context.deps.snapshotter.view(view, name);
-      try {
-        const viewMounts = await context.deps.snapshotter.mounts(view);
-        await withMountedRoot(viewMounts, context.deps.mountsDir, true, async (root) => {
-          const { cp } = await import('node:fs/promises');
-          await cp(await resolveInRoot(root, mount.source), dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
-        });
-      } finally {
-        await context.deps.snapshotter.remove(view);
-      }
-      return { source: dir, target: mount.target, readonly: !mount.readwrite };
+      await copyFromSource(from, mount.source, dir, context);
+      return { mount: { source: dir, target: mount.target, readonly: !mount.readwrite }, env: [] };
     }
     case 'tmpfs':
-    case 'secret':
-    case 'ssh':
-      throw new UsageError(`RUN --mount=type=${mount.kind} is not supported yet`);
+      return { mount: { type: 'tmpfs', target: mount.target, size: mount.size }, env: [] };
+    case 'secret': {
+      const value = await deps.secrets?.(mount.id);
+      if (value === undefined) {
+        if (mount.required) throw new InputError(`secret ${mount.id}: not found`, { hint: `pass it with --secret id=${mount.id},src=FILE or env=VAR` });
+        return { mount: undefined, env: [] };
+      }
+      const env = mount.env === undefined ? [] : [`${mount.env}=${value.toString('utf8')}`];
+      if (mount.target === undefined) return { mount: undefined, env };
+      const path = join(scratch, `secret-${index}`);
+      await writeFile(path, value, { mode: 0o600 });
+      await chown(path, mount.uid, mount.gid);
+      await chmod(path, mount.mode);
+      return { mount: { source: path, target: mount.target, readonly: true }, env };
+    }
+    case 'ssh': {
+      const socket = deps.sshAgents?.(mount.id);
+      if (socket === undefined) {
+        if (mount.required) throw new InputError(`no SSH key ${JSON.stringify(mount.id)} forwarded from the client`, { hint: `pass --ssh ${mount.id}[=SOCKET]` });
+        return { mount: undefined, env: [] };
+      }
+      return { mount: { source: socket, target: mount.target, readonly: false }, env: [`SSH_AUTH_SOCK=${mount.target}`] };
+    }
     default:
       return assertNever(mount);
   }
 }
 
+/** Copies `source` (a path inside a solved state or the context) into `dest`. */
+async function copyFromSource(from: Solved, source: string, dest: string, context: StepContext): Promise<void> {
+  const copyTree = async (root: string): Promise<void> => {
+    const path = await resolveInRoot(root, source === '' ? '.' : source);
+    if ((await lstat(path).catch(() => undefined)) === undefined) {
+      throw new InputError(`mount source ${JSON.stringify(source)}: not found`);
+    }
+    await cp(path, dest, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true, force: true });
+  };
+  if (from.kind === 'context') return copyTree(from.dir);
+  const name = await context.snapshotOf(from.layers);
+  const view = `view-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+  const mounts = await context.deps.snapshotter.view(view, name);
+  try {
+    await withMountedRoot(mounts, context.deps.mountsDir, true, copyTree);
+  } finally {
+    await context.deps.snapshotter.remove(view);
+  }
+}
+
+/** Cache mounts with sharing=locked: one step at a time per cache in this process. */
+const cacheLocks = new Map<string, Promise<void>>();
+
+async function lockCacheMount(dir: string): Promise<() => void> {
+  const previous = cacheLocks.get(dir) ?? Promise.resolve();
+  let unlock!: () => void;
+  const held = new Promise<void>((resolve) => (unlock = resolve));
+  const next = previous.then(() => held);
+  cacheLocks.set(dir, next);
+  await previous;
+  return () => {
+    unlock();
+    if (cacheLocks.get(dir) === next) cacheLocks.delete(dir);
+  };
+}
+
+/** Cache mounts with sharing=private in use by a step of this process. */
+const privateInUse = new Set<string>();
+
+function claimPrivate(dir: string, release: (() => void)[]): boolean {
+  if (privateInUse.has(dir)) return false;
+  privateInUse.add(dir);
+  release.push(() => privateInUse.delete(dir));
+  return true;
+}
+
 function cacheDirName(id: string): string {
   return Buffer.from(id).toString('base64url').slice(0, 200) || 'default';
+}
+
+/** `env` with each `NAME=value` of `extra` set (replacing an entry of the same name). */
+function withEntries(env: readonly string[], extra: readonly string[]): string[] {
+  const names = new Set(extra.map((e) => e.slice(0, e.indexOf('='))));
+  return [...env.filter((e) => !names.has(e.slice(0, e.indexOf('=')))), ...extra];
 }
 
 /** Which of `paths` (absolute in the root) do not exist in `root`. */

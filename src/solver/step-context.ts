@@ -24,6 +24,10 @@ export interface SolverDeps {
   readonly mountsDir: string;
   /** Where cache mounts (`RUN --mount=type=cache`) live (under the kiln root). */
   readonly cacheMountsDir: string;
+  /** The value of a build secret (`--secret id=…`), or undefined when the build has none of that id. */
+  readonly secrets?: (id: string) => Promise<Buffer | undefined>;
+  /** The agent socket forwarded for an SSH id (`--ssh id=SOCKET`), or undefined. */
+  readonly sshAgents?: (id: string) => string | undefined;
   /** Scratch space for a step's private files (heredoc scripts). */
   readonly tempDir: () => Promise<string>;
 }

@@ -33,6 +33,8 @@ export interface BuildFlags {
   readonly metadataFile?: string;
   readonly progress?: string;
   readonly quiet?: boolean;
+  readonly secret: string[];
+  readonly ssh: string[];
 }
 
 /**
@@ -48,6 +50,8 @@ export async function runBuildCommand(store: ImageStore, contextArg: string, fla
   const labels = parsePairs(flags.label, '--label');
   const resources = parseResources(flags);
   const allow = parseAllow(flags.allow);
+  const secrets = new Map(flags.secret.map(parseSecret));
+  const ssh = new Map(flags.ssh.map(parseSsh));
   const maxParallelism = flags.maxParallelism === undefined ? undefined : positiveInteger(flags.maxParallelism, '--max-parallelism');
 
   const cleanup: (() => Promise<void>)[] = [];
@@ -82,6 +86,8 @@ export async function runBuildCommand(store: ImageStore, contextArg: string, fla
         resources,
         allow,
         maxParallelism,
+        secrets,
+        ssh,
         sourceDateEpoch,
         progress: (event) => {
           if (event.kind === 'error') stepFailed = true;
@@ -195,6 +201,43 @@ function parsePairs(values: readonly string[], flag: string): Map<string, string
     else pairs.set(value.slice(0, eq), value.slice(eq + 1));
   }
   return pairs;
+}
+
+/**
+ * `--secret id=ID[,type=file|env][,src=PATH|source=PATH][,env=VAR]`, as buildx: without src or
+ * env, the environment variable named ID when it is set, else the file ID.
+ */
+function parseSecret(text: string): [string, { file: string } | { env: string }] {
+  const fields = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--secret ${JSON.stringify(text)}: ${JSON.stringify(part)} is not key=value`);
+    const key = part.slice(0, eq).toLowerCase();
+    if (!['id', 'type', 'src', 'source', 'env'].includes(key)) throw new UsageError(`--secret ${JSON.stringify(text)}: unknown key ${JSON.stringify(key)}`);
+    fields.set(key === 'source' ? 'src' : key, part.slice(eq + 1));
+  }
+  const id = fields.get('id');
+  if (id === undefined || id === '') throw new UsageError(`--secret ${JSON.stringify(text)}: id= is required`);
+  const type = fields.get('type');
+  if (type !== undefined && type !== 'file' && type !== 'env') throw new UsageError(`--secret ${JSON.stringify(text)}: type must be file or env`);
+  const src = fields.get('src');
+  const env = fields.get('env');
+  if (type === 'env' || (type === undefined && env !== undefined)) return [id, { env: env ?? src ?? id }];
+  if (src !== undefined) return [id, { file: resolve(src) }];
+  if (type === undefined && process.env[id] !== undefined) return [id, { env: id }];
+  return [id, { file: resolve(id) }];
+}
+
+/** `--ssh ID[=SOCKET]`: `default` without a socket forwards $SSH_AUTH_SOCK. */
+function parseSsh(text: string): [string, string] {
+  const eq = text.indexOf('=');
+  const id = eq < 0 ? text : text.slice(0, eq);
+  const socket = eq < 0 ? process.env['SSH_AUTH_SOCK'] : text.slice(eq + 1);
+  if (id === '') throw new UsageError(`--ssh ${JSON.stringify(text)}: the id is empty`);
+  if (socket === undefined || socket === '') {
+    throw new UsageError(`--ssh ${JSON.stringify(text)}: no agent socket`, { hint: 'give ID=SOCKET, or set SSH_AUTH_SOCK' });
+  }
+  return [id, resolve(socket.split(',')[0]!)];
 }
 
 function parseAllow(values: readonly string[]): { networkHost: boolean; securityInsecure: boolean } {
