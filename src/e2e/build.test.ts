@@ -350,3 +350,17 @@ test('kiln prune --keep-storage 0 drops the build cache, so the next build runs 
   t.is(steps(again).ran.length, 1);
   t.is(kiln(root, ['fsck']).code, 0);
 });
+
+test('the automatic cache policy trims the build cache after a build when it is over KILN_CACHE_KEEP_STORAGE', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': 'FROM busybox AS scratchwork\nRUN head -c 100000 /dev/urandom > /big\nFROM busybox\nCOPY --from=scratchwork /big /big\n',
+  });
+  ok(t, build(root, context, ['-t', 'policy:1'], { KILN_CACHE_KEEP_STORAGE: '1k' }));
+  const again = build(root, context, ['-t', 'policy:1'], { KILN_CACHE_KEEP_STORAGE: '1k' });
+  ok(t, again);
+  t.true(steps(again).ran.some((s) => s.includes('RUN head')), JSON.stringify(steps(again)));
+  const kept = build(root, context, ['-t', 'policy:1'], { KILN_CACHE_KEEP_STORAGE: '1g' });
+  ok(t, kept);
+  const third = build(root, context, ['-t', 'policy:1'], { KILN_CACHE_KEEP_STORAGE: '1g' });
+  t.deepEqual(steps(third).ran, []);
+});
