@@ -1,6 +1,6 @@
 import type { BigIntStats } from 'node:fs';
 import { cleanPath, PatternMatcher } from '../../context/index.ts';
-import { NotFoundError } from '../../errors/index.ts';
+import { InputError, NotFoundError } from '../../errors/index.ts';
 import type { CopySelection } from './copy-selection.ts';
 import type { Resolution, SourceTree } from './source-tree.ts';
 import { ElementPattern, hasWildcards, splitWildcards } from './wildcard.ts';
@@ -43,8 +43,9 @@ export interface ResolvedSelection {
  * Resolves what a COPY selects, with the rules of BuildKit's file op (docopy) and fsutil's
  * copy:
  *
- * - a source is cleaned as a path below `/` (`../x` and `/x` both mean `x` at the root:
- *   nothing outside the source is ever named);
+ * - a source is cleaned as a path below `/` (`/x` means `x` at the root; `../x` too in a
+ *   stage, while in the context a source that climbs above it is an error: nothing outside
+ *   the source is ever named);
  * - a source with a wildcard is split at its first wildcard element: the plain part is
  *   resolved (symlinks followed inside the root), the rest matched level by level with
  *   Go's filepath.Match; no match is no error (BuildKit's AllowEmptyWildcard for COPY);
@@ -78,6 +79,13 @@ function selectOne(tree: SourceTree, spec: string, selection: CopySelection): Se
     if (pattern !== '' && !hasWildcards(written) && !hasWildcards(rest)) required = pattern;
   }
   const { path, climbed } = rootRelative(written);
+  if (climbed && tree.kind === 'context') {
+    // The issue's rule (and the classic builder's): a context source never names a path above
+    // the context, even where BuildKit would read `../x` as `x`.
+    throw new InputError(`source ${JSON.stringify(spec)}: forbidden path outside the build context`, {
+      hint: 'COPY and ADD read only the build context: move the file into it, or build from a directory above',
+    });
+  }
   const followLast = selection.followSymlinks;
   if (!hasWildcards(path)) {
     const resolution = tree.resolve(path, followLast);
