@@ -5,7 +5,10 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxRootfsTar } from './busybox.ts';
-import { kiln, type Run } from './kiln.ts';
+import { kiln, kilnAsync, type Run } from './kiln.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 
 /*
  * `kiln build` end to end through the built CLI, on a fresh root per test with the busybox
@@ -363,4 +366,35 @@ test('the automatic cache policy trims the build cache after a build when it is 
   ok(t, kept);
   const third = build(root, context, ['-t', 'policy:1'], { KILN_CACHE_KEEP_STORAGE: '1g' });
   t.deepEqual(steps(third).ran, []);
+});
+
+test('ADD of an http URL downloads the file (mode 0600), checked against --checksum', async (t) => {
+  const body = 'served over http\n';
+  const server = createServer((request, response) => {
+    if (request.url === '/files/hello.txt') {
+      response.writeHead(200, { 'Last-Modified': new Date(Date.UTC(2020, 0, 1)).toUTCString() });
+      response.end(body);
+    } else {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const sum = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const { root, context } = await setup({
+    'Dockerfile': `FROM busybox\nADD --checksum=${sum} http://127.0.0.1:${port}/files/hello.txt /downloads/\nADD http://127.0.0.1:${port}/files/hello.txt /plain.txt\n`,
+  });
+  const out = join(context, '..', 'out');
+  const r = await kilnAsync(root, ['build', '--progress', 'plain', '--output', `type=local,dest=${out}`, context]);
+  t.is(r.code, 0, r.stderr);
+  t.is(await readFile(join(out, 'downloads', 'hello.txt'), 'utf8'), body);
+  const info = await stat(join(out, 'plain.txt'));
+  t.is((info.mode & 0o777).toString(8), '600');
+  t.is(info.mtimeMs, Date.UTC(2020, 0, 1));
+
+  await writeFile(join(context, 'Dockerfile'), `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} http://127.0.0.1:${port}/files/hello.txt /x\n`);
+  const bad = await kilnAsync(root, ['build', '--progress', 'plain', context]);
+  t.is(bad.code, 1, bad.stderr);
+  t.regex(bad.stderr, /digest mismatch/);
 });

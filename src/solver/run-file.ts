@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { CacheKeyInput, LayerRef } from '../cache/index.ts';
 import { checksumSources } from '../cache/index.ts';
-import { UsageError } from '../errors/index.ts';
-import type { CopyAction, FileOp } from '../graph/index.ts';
-import { copyFiles, makeDirectory, makeFile, resolveChown, type CopySourceRoot } from './file/index.ts';
+import { IntegrityError } from '../errors/index.ts';
+import type { Digest } from '../content/index.ts';
+import { copyFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CopyAction, FileOp, HttpAction } from '../graph/index.ts';
+import { copyFiles, download, makeDirectory, makeFile, resolveChown, type CopySourceRoot, type Downloaded } from './file/index.ts';
 import { commitStep } from './commit-step.ts';
 import { withMountedRoot } from './mounted-root.ts';
 import type { Solved, SolvedFs } from './solved.ts';
@@ -18,6 +21,13 @@ export async function fileCacheInputs(op: FileOp, inputs: readonly Solved[], con
   const named: [string, string][] = [['parent', inputs[0]!.key]];
   for (const [index, action] of op.actions.entries()) {
     named.push([`action ${index}`, JSON.stringify({ ...action, from: undefined })]);
+    if (action.kind === 'http') {
+      // With a checksum the content is known before downloading; without one the file is
+      // fetched now, and its digest is the key (the run reuses the download).
+      const digest = action.checksum ?? (await prefetch(action.url, context)).digest;
+      named.push([`url ${action.url}`, digest]);
+      continue;
+    }
     if (action.kind !== 'copy') continue;
     const from = inputs[action.from];
     if (from === undefined) throw new Error(`copy from input ${action.from} is missing`);
@@ -70,7 +80,8 @@ export async function runFile(op: FileOp, inputs: readonly Solved[], context: St
             break;
           }
           case 'http':
-            throw new UsageError('ADD from a URL is not supported yet');
+            await runHttp(action, root, context);
+            break;
           default:
             throw new Error(`unexpected file action ${JSON.stringify(action satisfies never)}`);
         }
@@ -104,6 +115,52 @@ async function runCopy(action: CopyAction, inputs: readonly Solved[], root: stri
     });
   if (from.kind === 'context') return copy(contextRoot(from));
   await withStateView(from, context, (dir) => copy({ kind: 'rootfs', dir }));
+}
+
+/** Downloads of this process by URL: a file fetched for a key is the one the step copies. */
+const downloads = new Map<string, Promise<Downloaded>>();
+
+function prefetch(url: string, context: StepContext, checksum?: Digest): Promise<Downloaded> {
+  let pending = downloads.get(url);
+  if (pending === undefined) {
+    pending = (async () => {
+      const dir = await context.deps.tempDir();
+      return download(url, join(dir, 'download'), checksum, context.signal);
+    })();
+    downloads.set(url, pending);
+    pending.catch(() => downloads.delete(url));
+  }
+  return pending;
+}
+
+/** ADD https://…: the download (mode 0600, as BuildKit's http source) copied to its destination. */
+async function runHttp(action: HttpAction, root: string, context: StepContext): Promise<void> {
+  const fetched = await prefetch(action.url, context, action.checksum);
+  if (action.checksum !== undefined && fetched.digest !== action.checksum) {
+    throw new IntegrityError(`digest mismatch for ${action.url}: expected ${action.checksum}, got ${fetched.digest}`);
+  }
+  const name = action.filename ?? '__unnamed__';
+  const dir = await context.deps.tempDir();
+  try {
+    await rename(fetched.path, join(dir, name)).catch(async () => copyFile(fetched.path, join(dir, name)));
+    downloads.delete(action.url);
+    const owner = action.chown === undefined ? undefined : await resolveChown(root, action.chown);
+    await copyFiles({
+      source: { kind: 'rootfs', dir, name: action.url },
+      sources: [name],
+      destRoot: root,
+      dest: action.dest,
+      ...(owner === undefined ? {} : { owner }),
+      ...(action.chmod === undefined ? {} : { chmod: action.chmod }),
+      excludes: [],
+      parents: false,
+      followSymlinks: false,
+      unpack: false,
+      ...(context.signal === undefined ? {} : { signal: context.signal }),
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs `fn` with a read-only view of a solved file system at a host path. */

@@ -10,3 +10,4 @@ export { makeDirectory, type MakeDirectoryOptions } from './make-directory.ts';
 export { makeFile, type MakeFileOptions } from './make-file.ts';
 export { resolveChown, resolveUser, type ResolvedUser } from './resolve-user.ts';
 export { isArchive } from './unpack-archive.ts';
+export { download, type Downloaded } from './download.ts';
