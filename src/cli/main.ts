@@ -28,6 +28,7 @@ export function createProgram(): Command {
     });
 
   registerBuildCommand(program);
+  registerBuildLogCommand(program);
   registerImageCommands(program);
   return program;
 }
@@ -76,6 +77,18 @@ function registerBuildCommand(program: Command): void {
     .action(async (context: string, options: import('./commands/build.ts').BuildFlags, command: Command) => {
       const { runBuildCommand } = await import('./commands/build.ts');
       process.exitCode = await runBuildCommand(await store(command), context, options, interrupt());
+    });
+}
+
+function registerBuildLogCommand(program: Command): void {
+  program
+    .command('build-log')
+    .description("show a kept build's whole log (the latest build's without an ID)")
+    .argument('[build-id]', 'the build ID kiln build printed, or a unique prefix of it')
+    .option('--json', 'print the log as it is kept: one JSON event a line')
+    .action(async (id: string | undefined, options: { json?: boolean }, command: Command) => {
+      const { runBuildLog } = await import('./commands/build.ts');
+      process.exitCode = await runBuildLog(await store(command), id, { json: options.json === true });
     });
 }
 

@@ -398,3 +398,22 @@ test('ADD of an http URL downloads the file (mode 0600), checked against --check
   t.is(bad.code, 1, bad.stderr);
   t.regex(bad.stderr, /digest mismatch/);
 });
+
+test('every build keeps its whole log: kiln build-log shows the latest or one by ID, a failed one too', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN echo first-build-output\n' });
+  ok(t, build(root, context));
+  const first = kiln(root, ['build-log']);
+  ok(t, first);
+  t.regex(first.stdout, /first-build-output/);
+  t.regex(first.stdout, /built sha256:/);
+  const id = /^build (\S+)/.exec(first.stdout)?.[1] ?? '';
+  await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nRUN echo second && exit 5\n');
+  t.is(build(root, context).code, 1);
+  const latest = kiln(root, ['build-log']);
+  t.regex(latest.stdout, /failed: .*exit code: 5/);
+  const byId = kiln(root, ['build-log', id.slice(0, 12)]);
+  t.regex(byId.stdout, /first-build-output/);
+  const json = kiln(root, ['build-log', '--json', id]);
+  t.true(json.stdout.split('\n').filter((l) => l !== '').every((l) => typeof JSON.parse(l).kind === 'string'));
+  t.is(kiln(root, ['build-log', 'nosuchbuild']).code, 1);
+});

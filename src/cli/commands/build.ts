@@ -1,9 +1,9 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readDockerfile, runBuild } from '../../build/index.ts';
+import { BuildLog, readBuildLog, readDockerfile, runBuild } from '../../build/index.ts';
 import { DockerfileError, InputError, UsageError } from '../../errors/index.ts';
 import { parseOutput } from '../../exporter/index.ts';
 import { familiarString, parseReference } from '../../image/index.ts';
@@ -65,8 +65,11 @@ export async function runBuildCommand(store: ImageStore, contextArg: string, fla
       source: (file) => (file === dockerfile.path || (dockerfile.path === undefined && file === 'Dockerfile') ? dockerfile.text : undefined),
     });
     const warn = (d: Diagnostic): void => {
-      renderer.write({ kind: 'message', time: Date.now(), level: 'warning', text: `${formatDiagnosticLocation(d)}: ${d.message}` });
+      const event = { kind: 'message', time: Date.now(), level: 'warning', text: `${formatDiagnosticLocation(d)}: ${d.message}` } as const;
+      log.event(event);
+      renderer.write(event);
     };
+    const log = await BuildLog.start(store.root, { dockerfile: dockerfile.path, context: contextDir });
     // A step's failure is shown by the renderer (its output, the Dockerfile lines, the error);
     // any other failure (a Dockerfile error, a bad flag) is left for the CLI to print.
     let stepFailed = false;
@@ -91,6 +94,7 @@ export async function runBuildCommand(store: ImageStore, contextArg: string, fla
         sourceDateEpoch,
         progress: (event) => {
           if (event.kind === 'error') stepFailed = true;
+          log.event(event);
           renderer.write(event);
         },
         warn,
@@ -101,8 +105,10 @@ export async function runBuildCommand(store: ImageStore, contextArg: string, fla
       for (const tag of result.tags) {
         renderer.write({ kind: 'message', time: Date.now(), level: 'info', text: `naming to ${familiarString(parseReference(tag))}` });
       }
+      renderer.write({ kind: 'message', time: Date.now(), level: 'info', text: `build ${log.id} (kiln build-log ${log.id})` });
     } catch (error) {
       await renderer.close();
+      await log.finish({ image: undefined, error: (error as Error).message });
       if (stepFailed) {
         if (mode === 'quiet') process.stderr.write(`ERROR: ${(error as Error).message}\n`);
         return exitCodeFor(error);
@@ -116,6 +122,7 @@ export async function runBuildCommand(store: ImageStore, contextArg: string, fla
       throw error;
     }
     await renderer.close();
+    await log.finish({ image: result.id, error: undefined });
     if (flags.iidfile !== undefined) await writeFile(flags.iidfile, result.id);
     if (flags.metadataFile !== undefined) {
       const metadata = {
@@ -282,3 +289,29 @@ function nonNegativeInteger(text: string, name: string): number {
   return n;
 }
 
+
+/** `kiln build-log [BUILD_ID] [--json]`: a kept build's whole log, as plain progress or as its JSON lines. */
+export async function runBuildLog(store: ImageStore, id: string | undefined, options: { readonly json: boolean }): Promise<number> {
+  const lines = await readBuildLog(store.root, id);
+  if (options.json) {
+    for (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
+    return EXIT.ok;
+  }
+  const header = lines[0]?.kind === 'build' ? lines[0] : undefined;
+  const text = header?.dockerfile === undefined ? undefined : await readFile(header.dockerfile, 'utf8').catch(() => undefined);
+  if (header !== undefined) {
+    process.stdout.write(`build ${header.id} at ${new Date(header.time).toISOString()}${header.context === undefined ? '' : ` in ${header.context}`}\n\n`);
+  }
+  const renderer = createProgressRenderer({ mode: 'plain', out: process.stdout, source: (file) => (file === header?.dockerfile ? text : undefined) });
+  let result: { image: string | undefined; error: string | undefined } | undefined;
+  for (const line of lines) {
+    if (line.kind === 'build') continue;
+    if (line.kind === 'result') result = line;
+    else renderer.write(line);
+  }
+  await renderer.close();
+  process.stdout.write(
+    result === undefined ? 'the build did not finish (killed?)\n' : result.error === undefined ? `built ${result.image}\n` : `failed: ${result.error}\n`,
+  );
+  return EXIT.ok;
+}
