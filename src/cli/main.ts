@@ -227,7 +227,8 @@ function registerImageCommands(program: Command): void {
 /** An AbortSignal that SIGINT and SIGTERM fire, so long commands stop cleanly. */
 function interrupt(): AbortSignal {
   const controller = new AbortController();
-  const stop = () => controller.abort(new Error('interrupted'));
+  // An AbortError, which the exit-code map turns into 130 wherever it surfaces.
+  const stop = () => controller.abort(new DOMException('interrupted', 'AbortError'));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return controller.signal;
@@ -253,6 +254,7 @@ function describe(error: unknown): string {
     const where = error.file === undefined ? '' : `${error.file}${error.range ? `:${error.range.start.line}` : ''}: `;
     return `${where}${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}`;
   }
+  if (error instanceof Error && error.name === 'AbortError') return error.message;
   if (error instanceof Error) return error.stack ?? error.message;
   return String(error);
 }

@@ -417,3 +417,107 @@ test('every build keeps its whole log: kiln build-log shows the latest or one by
   t.true(json.stdout.split('\n').filter((l) => l !== '').every((l) => typeof JSON.parse(l).kind === 'string'));
   t.is(kiln(root, ['build-log', 'nosuchbuild']).code, 1);
 });
+
+test('metadata instructions set the config as BuildKit does: EXPOSE, VOLUME, STOPSIGNAL, HEALTHCHECK, SHELL, ENTRYPOINT, MAINTAINER, ONBUILD', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': [
+      'FROM busybox AS base',
+      'MAINTAINER someone@example.com',
+      'EXPOSE 80 53/udp 8000-8001',
+      'VOLUME ["/data"]',
+      'STOPSIGNAL SIGTERM',
+      'HEALTHCHECK --interval=5s --timeout=2s --retries=4 CMD wget -q localhost || exit 1',
+      'SHELL ["/bin/sh", "-ec"]',
+      'ENTRYPOINT ["/bin/sh"]',
+      'ONBUILD RUN echo triggered > /triggered',
+      'FROM base',
+      '',
+    ].join('\n'),
+  });
+  const out = join(context, '..', 'out');
+  ok(t, build(root, context, ['-t', 'meta:1', '--output', `type=local,dest=${out}`]));
+  t.is(await readFile(join(out, 'triggered'), 'utf8'), 'triggered\n', 'the ONBUILD trigger ran in the stage built FROM base');
+  const image = inspect(root, 'meta:1') as unknown as { Author: string; Config: Record<string, unknown> };
+  const config = image.Config;
+  t.deepEqual(Object.keys(config['ExposedPorts'] as object).sort(), ['53/udp', '80/tcp', '8000/tcp', '8001/tcp']);
+  t.deepEqual(config['Volumes'], { '/data': {} });
+  t.is(config['StopSignal'], 'SIGTERM');
+  t.deepEqual(config['Healthcheck'], { Test: ['CMD-SHELL', 'wget -q localhost || exit 1'], Interval: 5e9, Timeout: 2e9, Retries: 4 });
+  t.deepEqual(config['Shell'], ['/bin/sh', '-ec']);
+  t.deepEqual(config['Entrypoint'], ['/bin/sh']);
+  t.is(image.Author, 'someone@example.com');
+});
+
+test('the Dockerfile can come from standard input (-f -), and the whole context as a tar on standard input', async (t) => {
+  const { root, context } = await setup({ 'in.txt': 'from the context' });
+  const fromStdin = kiln(root, ['build', '--progress', 'quiet', '-f', '-', context], { input: 'FROM busybox\nCOPY in.txt /in.txt\n' });
+  ok(t, fromStdin);
+  t.regex(fromStdin.stdout, /^sha256:[0-9a-f]{64}\n$/);
+  await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nCOPY in.txt /copied.txt\n');
+  const tarred = execFileSync('tar', ['-C', context, '-cf', '-', '.']);
+  const out = join(context, '..', 'out');
+  const fromTar = kiln(root, ['build', '--progress', 'plain', '--output', `type=local,dest=${out}`, '-'], { input: tarred });
+  ok(t, fromTar);
+  t.is(await readFile(join(out, 'copied.txt'), 'utf8'), 'from the context');
+});
+
+test('--iidfile and --metadata-file describe the image built; another --platform is refused', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN true\n' });
+  const iid = join(context, '..', 'iid');
+  const meta = join(context, '..', 'meta.json');
+  ok(t, build(root, context, ['-t', 'files:1', '--iidfile', iid, '--metadata-file', meta]));
+  const id = await readFile(iid, 'utf8');
+  t.is(id, inspect(root, 'files:1').Id);
+  const metadata = JSON.parse(await readFile(meta, 'utf8')) as Record<string, unknown>;
+  t.is(metadata['containerimage.config.digest'], id);
+  t.regex(String(metadata['containerimage.digest']), /^sha256:/);
+  t.is((metadata['containerimage.descriptor'] as { digest: string }).digest, metadata['containerimage.digest']);
+  const other = kiln(root, ['build', '--platform', 'linux/s390x', context]);
+  t.is(other.code, 2, other.stderr);
+  t.regex(other.stderr, /native platform/);
+});
+
+test('a cycle between stages is an error naming the line', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox AS a\nCOPY --from=b /x /x\nFROM busybox AS b\nCOPY --from=a /y /y\n' });
+  const r = kiln(root, ['build', '--progress', 'plain', context]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /Dockerfile:\d/);
+});
+
+test('two builds on one root at once both succeed, and an interrupted build leaves no process or mount and the next build works', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN echo one > /one\nRUN sleep 0.5\n' });
+  const [a, b] = await Promise.all([
+    kilnAsync(root, ['build', '--progress', 'plain', '-t', 'both:a', context]),
+    kilnAsync(root, ['build', '--progress', 'plain', '-t', 'both:b', context]),
+  ]);
+  t.is(a.code, 0, a.stderr);
+  t.is(b.code, 0, b.stderr);
+  t.is(kiln(root, ['fsck']).code, 0);
+
+  await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nRUN echo kiln-interrupt-token && sleep 300\n');
+  const { startKiln } = await import('./kiln.ts');
+  const started = startKiln(root, ['build', '--progress', 'plain', '-t', 'int:1', context]);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && (await sandboxesWith('sleep 300')).length === 0) await new Promise((r) => setTimeout(r, 100));
+  process.kill(started.pid, 'SIGINT');
+  const ended = await started.result;
+  t.is(ended.code, 130, ended.stderr);
+  t.deepEqual(await sandboxesWith('sleep 300'), []);
+  t.false((await readFile('/proc/self/mountinfo', 'utf8')).includes(root));
+  t.is(kiln(root, ['inspect', 'int:1']).code, 1);
+  await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nRUN echo one > /one\n');
+  const next = build(root, context);
+  ok(t, next);
+  t.true(steps(next).cached.length === 1);
+});
+
+/** PIDs of processes whose command line contains `text`. */
+async function sandboxesWith(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').join(' ').includes(text)) pids.push(Number(name));
+  }
+  return pids;
+}

@@ -133,7 +133,7 @@ export async function runBuildCommand(store: ImageStore, contextArg: string, fla
       };
       await writeFile(flags.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
     }
-    if (flags.quiet === true && !outputs.some((o) => 'dest' in o && o.dest === '-')) process.stdout.write(`${result.id}\n`);
+    if (mode === 'quiet' && !outputs.some((o) => 'dest' in o && o.dest === '-')) process.stdout.write(`${result.id}\n`);
     return EXIT.ok;
   } finally {
     for (const fn of cleanup.reverse()) await fn();
