@@ -521,3 +521,19 @@ async function sandboxesWith(text: string): Promise<number[]> {
   }
   return pids;
 }
+
+test('examples/hello (the quick start) builds, and kiln save turns it into an OCI tar skopeo and umoci accept', async (t) => {
+  const { root } = await setup({});
+  const example = new URL('../../examples/hello', import.meta.url).pathname;
+  ok(t, build(root, example, ['-t', 'hello:1', '--build-arg', 'GREETING=hi']));
+  const tarPath = join(work, `hello-${n++}.tar`);
+  ok(t, kiln(root, ['save', '-o', tarPath, 'hello:1']));
+  const skopeo = JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${tarPath}`], { encoding: 'utf8' })) as { Layers: string[] };
+  t.true(skopeo.Layers.length >= 4);
+  const layout = join(work, `hello-layout-${n++}`);
+  const bundle = join(work, `hello-bundle-${n++}`);
+  execFileSync('skopeo', ['copy', `oci-archive:${tarPath}`, `oci:${layout}:hello`]);
+  execFileSync('umoci', ['unpack', '--image', `${layout}:hello`, bundle]);
+  t.regex(await readFile(join(bundle, 'rootfs', 'usr', 'local', 'bin', 'greet'), 'utf8'), /echo "hi from/);
+  t.deepEqual(inspect(root, 'hello:1').Config['Cmd'], ['greet']);
+});
