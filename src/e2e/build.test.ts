@@ -471,7 +471,7 @@ test('--iidfile and --metadata-file describe the image built; another --platform
   const metadata = JSON.parse(await readFile(meta, 'utf8')) as Record<string, unknown>;
   t.is(metadata['containerimage.config.digest'], id);
   t.regex(String(metadata['containerimage.digest']), /^sha256:/);
-  t.is((metadata['containerimage.descriptor'] as { digest: string }).digest, metadata['containerimage.digest']);
+  t.is((metadata['containerimage.descriptor'] as { digest: string }).digest, metadata['containerimage.digest'] as string);
   const other = kiln(root, ['build', '--platform', 'linux/s390x', context]);
   t.is(other.code, 2, other.stderr);
   t.regex(other.stderr, /native platform/);
