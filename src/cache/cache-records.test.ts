@@ -75,3 +75,9 @@ test('a miss names the first input that differs from the last run', (t) => {
   t.is(explainMiss([['parent', 'p'], ['env B', '2']], [['parent', 'p']]), 'env B was removed');
   t.is(explainMiss([['parent', 'p']], [['parent', 'q']]), 'parent changed');
 });
+
+test('a miss is worded by the details given for the input that changed', (t) => {
+  const details = new Map([['files .', 'file src/app.js changed']]);
+  t.is(explainMiss([['parent', 'p'], ['files .', 'a']], [['parent', 'p'], ['files .', 'b']], details), 'file src/app.js changed');
+  t.is(explainMiss([['parent', 'p'], ['files .', 'a']], [['parent', 'q'], ['files .', 'b']], details), 'parent changed');
+});

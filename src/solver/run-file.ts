@@ -32,9 +32,12 @@ export async function fileCacheInputs(op: FileOp, inputs: readonly Solved[], con
     const from = inputs[action.from];
     if (from === undefined) throw new Error(`copy from input ${action.from} is missing`);
     if (from.kind === 'context') {
+      const name = `files ${action.sources.join(' ')}`;
+      const rehashed: string[] = [];
       named.push([
-        `files ${action.sources.join(' ')}`,
+        name,
         await checksumSources({
+          onRehash: (path) => rehashed.push(path),
           source: contextRoot(from),
           sources: action.sources,
           excludes: action.excludes,
@@ -45,11 +48,20 @@ export async function fileCacheInputs(op: FileOp, inputs: readonly Solved[], con
           ...(context.signal === undefined ? {} : { signal: context.signal }),
         }),
       ]);
+      if (rehashed.length > 0) context.explain(name, describeChanged(rehashed));
     } else {
       named.push([`from ${action.sources.join(' ')}`, from.key]);
     }
   }
   return named;
+}
+
+/** `file a.txt changed`, `files a.txt, b.txt and 3 more changed or added`. */
+function describeChanged(paths: readonly string[]): string {
+  const sorted = [...paths].sort();
+  if (sorted.length === 1) return `file ${sorted[0]} changed`;
+  const shown = sorted.slice(0, 3).join(', ');
+  return sorted.length <= 3 ? `files ${shown} changed` : `files ${shown} and ${sorted.length - 3} more changed`;
 }
 
 /** Runs a file step (COPY, ADD, WORKDIR) through an overlay of its parent; its changes are its layer. */

@@ -91,7 +91,9 @@ async function solveGraph(
   const solveStep = async (vertex: Vertex, inputs: readonly Solved[]): Promise<Solved> => {
     const op = vertex.op;
     const now = (): number => Date.now();
+    const details = new Map<string, string>();
     const context: StepContext = {
+      explain: (input, words) => details.set(input, words),
       deps,
       options,
       vertex,
@@ -117,13 +119,19 @@ async function solveGraph(
       }
       case 'exec':
       case 'file':
-        return cachedStep(vertex, op, inputs, context);
+        return cachedStep(vertex, op, inputs, context, details);
       default:
         return assertNever(op);
     }
   };
 
-  const cachedStep = async (vertex: Vertex, op: Op & { kind: 'exec' | 'file' }, inputs: readonly Solved[], context: StepContext): Promise<Solved> => {
+  const cachedStep = async (
+    vertex: Vertex,
+    op: Op & { kind: 'exec' | 'file' },
+    inputs: readonly Solved[],
+    context: StepContext,
+    details: ReadonlyMap<string, string>,
+  ): Promise<Solved> => {
     const parent = inputs[0];
     if (parent?.kind !== 'fs') throw new Error(`${vertex.name}: input 0 is not a file system`);
     const named: (readonly [string, string])[] = [
@@ -149,7 +157,7 @@ async function solveGraph(
     if (cacheMiss === undefined && slot !== undefined) {
       const last = await deps.cache.lastKey(slot);
       const previous = last === undefined ? undefined : await deps.cache.get(last);
-      cacheMiss = explainMiss(previous?.inputs, named);
+      cacheMiss = explainMiss(previous?.inputs, named, details);
     }
     emit({ kind: 'started', time: Date.now(), id: vertex.digest, cacheMiss });
     try {

@@ -59,6 +59,8 @@ export interface StepContext {
   readonly signal: AbortSignal | undefined;
   /** Sends output of the step as progress. */
   readonly log: (stream: 1 | 2, data: string) => void;
+  /** Words for why a named cache input changed (`file src/a.js changed`), for the miss explanation. */
+  readonly explain: (input: string, words: string) => void;
   /** The committed snapshot holding `layers` (unpacked once per process and stack). */
   readonly snapshotOf: (layers: readonly LayerRef[]) => Promise<string | undefined>;
 }

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { type BigIntStats, readlinkSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, relative } from 'node:path';
 import { type Digest, digestOf } from '../../content/index.ts';
 import { deviceMajor, deviceMinor, eventLoopTurns, isOverlayXattr } from '../../image/layer/index.ts';
 import { readXattrs } from '../../native/index.ts';
@@ -22,6 +22,12 @@ export interface ChecksumRequest extends CopySelection {
   readonly statCache?: StatCache;
   /** Reads file contents (default: the file system, streamed). */
   readonly reader?: ContentReader;
+  /**
+   * Told each entry (its path below the source root) whose content had to be read or
+   * re-hashed because the stat cache did not know it as it is now: with a warm stat cache,
+   * the files added or changed since they were last hashed. For miss explanations.
+   */
+  readonly onRehash?: (path: string) => void;
   readonly signal?: AbortSignal;
 }
 
@@ -53,6 +59,8 @@ export async function checksumSources(request: ChecksumRequest): Promise<Digest>
   const tree = await SourceTree.open(request.source);
   const selection = selectSources(tree, request);
   const owners = tree.kind === 'rootfs' && request.owner === undefined;
+  const onRehash = request.onRehash;
+  const rehashed = onRehash === undefined ? undefined : (path: string): void => onRehash(relative(request.source.dir, path));
   const hash = createHash('sha256');
   write(hash, [SCHEMA, owners]);
   const turn = eventLoopTurns();
@@ -69,7 +77,7 @@ export async function checksumSources(request: ChecksumRequest): Promise<Digest>
         const owner = owners ? [Number(stats.uid), Number(stats.gid)] : null;
         const mode = Number(stats.mode & 0o7777n);
         if (event.kind === 'dir') {
-          write(hash, ['dir', rel, mode, owner, event.implied, await detail(path, stats, reader, cache, signal)]);
+          write(hash, ['dir', rel, mode, owner, event.implied, await detail(path, stats, reader, cache, signal, rehashed)]);
         } else if (stats.isFile()) {
           if (stats.nlink > 1n) {
             // fsutil links a second path to an inode it copied (getLinkSource).
@@ -81,13 +89,13 @@ export async function checksumSources(request: ChecksumRequest): Promise<Digest>
             }
             firstLinks.set(key, rel);
           }
-          write(hash, ['file', rel, mode, owner, `${stats.size}`, await detail(path, stats, reader, cache, signal)]);
+          write(hash, ['file', rel, mode, owner, `${stats.size}`, await detail(path, stats, reader, cache, signal, rehashed)]);
         } else if (stats.isSymbolicLink()) {
-          write(hash, ['symlink', rel, owner, readlinkSync(path), await detail(path, stats, reader, cache, signal)]);
+          write(hash, ['symlink', rel, owner, readlinkSync(path), await detail(path, stats, reader, cache, signal, rehashed)]);
         } else {
           const type = stats.isFIFO() ? 'fifo' : stats.isSocket() ? 'socket' : stats.isCharacterDevice() ? 'char' : 'block';
           const device = type === 'char' || type === 'block' ? [deviceMajor(stats.rdev), deviceMinor(stats.rdev)] : null;
-          write(hash, [type, rel, mode, owner, device, await detail(path, stats, reader, cache, signal)]);
+          write(hash, [type, rel, mode, owner, device, await detail(path, stats, reader, cache, signal, rehashed)]);
         }
       }
     }
@@ -106,9 +114,11 @@ async function detail(
   reader: ContentReader,
   cache: StatCache | undefined,
   signal: AbortSignal | undefined,
+  onRehash?: (path: string) => void,
 ): Promise<Digest> {
   const known = cache?.lookup(path, stats);
   if (known !== undefined) return known;
+  if (cache !== undefined && !stats.isDirectory()) onRehash?.(path);
   const readAt = cache?.now();
   const xattrs = xattrRecord(path);
   const content = stats.isFile() ? await reader.digest(path, stats.size, signal) : null;
