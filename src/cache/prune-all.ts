@@ -1,3 +1,5 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { chainIds, openSnapshotter, type Snapshotter } from '../snapshot/index.ts';
 import { pruneImages, readImageConfig, type ImageStore, type PruneResult } from '../store/index.ts';
 import { CacheRecords } from './cache-records.ts';
@@ -11,12 +13,16 @@ export interface PruneAllOptions {
   readonly until?: number;
   /** The build cache is trimmed, least recently used first, to at most this many bytes of its own. */
   readonly keepStorage?: number;
+  /** Also empties the cache mounts (`RUN --mount=type=cache`), with `--cache`. */
+  readonly cacheMounts?: boolean;
 }
 
 /** What {@link pruneAll} removed. */
 export interface PruneAllResult extends PruneResult {
   readonly cacheRecords: number;
   readonly snapshots: number;
+  /** Cache mounts removed. */
+  readonly cacheMounts: number;
 }
 
 /**
@@ -45,7 +51,15 @@ export async function pruneAll(store: ImageStore, options: PruneAllOptions): Pro
     if (cacheRecords > 0) swept = await store.sweep();
   }
   const snapshots = await pruneSnapshots(store, records);
-  return { ...images, blobs: images.blobs + swept.blobs, bytes: images.bytes + swept.bytes, cacheRecords, snapshots };
+  let cacheMounts = 0;
+  if (options.cacheMounts === true) {
+    const dir = join(store.root, 'cache', 'mounts');
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      await rm(join(dir, name), { recursive: true, force: true });
+      cacheMounts++;
+    }
+  }
+  return { ...images, blobs: images.blobs + swept.blobs, bytes: images.bytes + swept.bytes, cacheRecords, snapshots, cacheMounts };
 }
 
 /**

@@ -196,11 +196,13 @@ function registerImageCommands(program: Command): void {
     .description('remove dangling images, build cache as asked, and the blobs and snapshots nothing needs')
     .option('-a, --all', 'also drop earlier tag versions (and the images only they kept) and the whole build cache')
     .option('--keep-storage <size>', 'trim the build cache, least recently used first, to this size (e.g. 2g)')
+    .option('--cache', 'also empty the cache mounts of RUN --mount=type=cache')
     .option('--filter <filter>', 'until=DURATION|TIMESTAMP: only what is older (images, versions, unused cache)', collect, [])
-    .action(async (options: { all?: boolean; filter: string[]; keepStorage?: string }, command: Command) => {
+    .action(async (options: { all?: boolean; filter: string[]; keepStorage?: string; cache?: boolean }, command: Command) => {
       const { runPrune } = await import('./commands/image-admin.ts');
       process.exitCode = await runPrune(await store(command), {
         all: options.all === true,
+        cache: options.cache === true,
         filter: options.filter,
         keepStorage: options.keepStorage,
       });

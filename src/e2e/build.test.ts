@@ -289,6 +289,13 @@ test('RUN mounts: a cache persists across builds and stays out of the image; tmp
   const again = join(context, '..', 'again');
   ok(t, build(root, context, ['--no-cache', ...args.slice(0, 4), '--output', `type=local,dest=${again}`], { KILN_TEST_TOKEN: 'abcd' }));
   t.is((await readFile(join(again, 'runs'), 'utf8')).trim(), '2');
+  // kiln prune --cache empties it.
+  const pruned = kiln(root, ['prune', '--cache']);
+  ok(t, pruned);
+  t.regex(pruned.stdout, /1 cache mount/);
+  const third = join(context, '..', 'third');
+  ok(t, build(root, context, ['--no-cache', ...args.slice(0, 4), '--output', `type=local,dest=${third}`], { KILN_TEST_TOKEN: 'abcd' }));
+  t.is((await readFile(join(third, 'runs'), 'utf8')).trim(), '1');
 });
 
 test('a required secret that was not given fails the step naming it', async (t) => {

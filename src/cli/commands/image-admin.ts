@@ -72,7 +72,7 @@ export async function runHistory(store: ImageStore, name: string, options: { rea
 /** `kiln prune [--all] [--filter until=…]`. */
 export async function runPrune(
   store: ImageStore,
-  options: { readonly all: boolean; readonly filter: readonly string[]; readonly keepStorage?: string | undefined },
+  options: { readonly all: boolean; readonly filter: readonly string[]; readonly keepStorage?: string | undefined; readonly cache?: boolean },
 ): Promise<number> {
   let until: number | undefined;
   for (const f of options.filter) {
@@ -93,11 +93,12 @@ export async function runPrune(
     all: options.all,
     ...(until === undefined ? {} : { until }),
     ...(keepStorage === undefined ? {} : { keepStorage }),
+    cacheMounts: options.cache === true,
   });
   for (const id of result.images) process.stdout.write(`Deleted: ${id}\n`);
   process.stdout.write(
     `Removed ${result.images.length} image(s), ${result.versions} earlier version(s), ${result.cacheRecords} build cache record(s), ` +
-      `${result.snapshots} snapshot(s) and ${result.blobs} blob(s)\nTotal reclaimed space: ${humanSize(result.bytes)}\n`,
+      `${result.snapshots} snapshot(s), ${result.cacheMounts} cache mount(s) and ${result.blobs} blob(s)\nTotal reclaimed space: ${humanSize(result.bytes)}\n`,
   );
   return EXIT.ok;
 }
