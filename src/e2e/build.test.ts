@@ -546,3 +546,10 @@ test('examples/hello (the quick start) builds, and kiln save turns it into an OC
   t.regex(await readFile(join(bundle, 'rootfs', 'usr', 'local', 'bin', 'greet'), 'utf8'), /echo "hi from/);
   t.deepEqual(inspect(root, 'hello:1').Config['Cmd'], ['greet']);
 });
+
+test('--memory applies to every RUN: a memory hog is killed and reported; --pids-limit is accepted', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN true\nRUN dd if=/dev/zero of=/dev/null bs=256M count=1\n' });
+  const r = kiln(root, ['build', '--progress', 'plain', '--memory', '64m', '--pids-limit', '50', context]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /out of memory/);
+});
