@@ -75,7 +75,8 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
     ...(request.target === undefined ? {} : { target: request.target }),
     platform,
     labels: request.labels,
-    noCacheFilter: request.noCacheFilter,
+    // An empty filter would mean every stage (BuildKit's `--no-cache-filter=`): only a given one is passed.
+    ...(request.noCacheFilter.length === 0 ? {} : { noCacheFilter: request.noCacheFilter }),
     resolveImage: async (ref: string) => {
       const resolved = await resolveImage(store, ref);
       const config: ImageConfig = await readImageConfig(store.content, resolved.record);

@@ -1,11 +1,11 @@
 import test from 'ava';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxRootfsTar } from './busybox.ts';
-import { kiln, kilnAsync, type Run } from './kiln.ts';
+import { CLI, kiln, kilnAsync, type Run } from './kiln.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
@@ -552,4 +552,41 @@ test('--memory applies to every RUN: a memory hog is killed and reported; --pids
   const r = kiln(root, ['build', '--progress', 'plain', '--memory', '64m', '--pids-limit', '50', context]);
   t.is(r.code, 1, r.stderr);
   t.regex(r.stderr, /out of memory/);
+});
+
+test('--label, --no-cache-filter, --security=insecure with --allow, and tar and docker outputs (one to standard output)', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': [
+      'FROM busybox AS first',
+      'RUN echo a > /a',
+      'FROM first AS second',
+      'RUN --security=insecure grep CapEff /proc/self/status > /caps',
+      '',
+    ].join('\n'),
+  });
+  const tarOut = join(context, '..', 'fs.tar');
+  ok(t, build(root, context, ['-t', 'flags:1', '--label', 'team=kiln', '--allow', 'security.insecure', '--output', `type=tar,dest=${tarOut}`]));
+  t.deepEqual(inspect(root, 'flags:1').Config['Labels'], { team: 'kiln' });
+  const listing = execFileSync('tar', ['-tf', tarOut], { encoding: 'utf8' });
+  t.true(listing.split('\n').some((l) => l.replace(/^\.\//, '') === 'caps'));
+  const caps = execFileSync('tar', ['-xOf', tarOut, listing.split('\n').find((l) => l.replace(/^\.\//, '') === 'caps') ?? 'caps'], { encoding: 'utf8' });
+  const own = /^CapBnd:\s*([0-9a-f]+)$/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1];
+  t.is(caps.trim(), `CapEff:\t${own}`, 'every capability kiln has');
+
+  const again = build(root, context, ['--allow', 'security.insecure', '--no-cache-filter', 'second']);
+  ok(t, again);
+  t.true(steps(again).cached.some((s) => s.includes('RUN echo a')));
+  t.true(steps(again).ran.some((s) => s.includes('--security=insecure')));
+
+  const refused = kiln(root, ['build', '--progress', 'plain', '--no-cache', context]);
+  t.not(refused.code, 0);
+  t.regex(refused.stderr, /security\.insecure/);
+
+  const docker = spawnSync(process.execPath, [CLI, '--root', root, 'build', '--progress', 'quiet', '--allow', 'security.insecure', '-t', 'flags:2', '--output', 'type=docker,dest=-', context], {
+    maxBuffer: 1 << 28,
+  });
+  t.is(docker.status, 0, docker.stderr.toString());
+  const path = join(context, '..', 'docker.tar');
+  await writeFile(path, docker.stdout);
+  t.regex(execFileSync('skopeo', ['inspect', `docker-archive:${path}`], { encoding: 'utf8' }), /"Layers"/);
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, cp, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { Writable } from 'node:stream';
 import type { CacheKeyInput, LayerRef } from '../cache/index.ts';
@@ -93,7 +93,7 @@ export async function runExec(op: ExecOp, inputs: readonly Solved[], context: St
       hostname: 'buildkitsandbox',
       network: op.network === 'host' ? 'host' : 'none',
       mounts: binds,
-      ...(op.security === 'insecure' ? { capabilities: Object.keys(CAPABILITIES) as Capability[], seccomp: 'unconfined' as const } : {}),
+      ...(op.security === 'insecure' ? { capabilities: await hostCapabilities(), seccomp: 'unconfined' as const } : {}),
       ...(options.resources === undefined ? {} : { resources: options.resources }),
     };
     const result = await deps.executor.run(
@@ -265,6 +265,16 @@ function claimPrivate(dir: string, release: (() => void)[]): boolean {
 
 function cacheDirName(id: string): string {
   return Buffer.from(id).toString('base64url').slice(0, 200) || 'default';
+}
+
+/**
+ * Every capability kiln itself may pass on (`RUN --security=insecure`: BuildKit grants all
+ * of its own): its bounding set, which a container running kiln may have cut.
+ */
+async function hostCapabilities(): Promise<Capability[]> {
+  const status = await readFile('/proc/self/status', 'utf8');
+  const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+  return (Object.entries(CAPABILITIES) as [Capability, number][]).filter(([, n]) => ((bounding >> BigInt(n)) & 1n) === 1n).map(([name]) => name);
 }
 
 /** `env` with each `NAME=value` of `extra` set (replacing an entry of the same name). */

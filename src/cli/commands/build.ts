@@ -20,7 +20,8 @@ export interface BuildFlags {
   readonly buildArg: string[];
   readonly target?: string;
   readonly cache?: boolean;
-  readonly noCacheFilter: string[];
+  /** `--no-cache-filter` values (commander files a `--no-` option under the name without it). */
+  readonly cacheFilter: string[];
   readonly label: string[];
   readonly platform?: string;
   readonly memory?: string;
@@ -83,7 +84,7 @@ export async function runBuildCommand(store: ImageStore, contextArg: string, fla
         labels,
         target: flags.target,
         noCache: flags.cache === false,
-        noCacheFilter: flags.noCacheFilter,
+        noCacheFilter: flags.cacheFilter,
         platform: flags.platform,
         outputs,
         resources,
