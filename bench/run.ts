@@ -1,7 +1,8 @@
 /*
  * The benchmark harness behind `npm run bench`: imports every module in bench/ that exports
  * a `workload` (see workload.ts), runs each, and prints for every measurement kiln's median,
- * the reference measured in the same run, their ratio, and whether the stated target is met.
+ * the reference measured in the same run, their ratio, and whether the stated target is met,
+ * then a table of every measurement (workload, kiln's median, the reference's, the ratio).
  *
  *   npm run bench [-- --json] [--runs N] [--only NAME]
  *
@@ -75,6 +76,7 @@ for (const workload of workloads) {
   }
 }
 if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+else if (results.length > 0) process.stdout.write(table(results));
 if (failed) process.exitCode = 1;
 
 /** Every bench/*.ts module exporting a `workload`, by name. */
@@ -105,6 +107,18 @@ function render(result: Result): string {
     );
   }
   return `${lines.join('\n')}\n\n`;
+}
+
+/** Every measurement on one line: workload, kiln's median, the reference's, the ratio. */
+function table(all: readonly Result[]): string {
+  const rows = all.flatMap((r) =>
+    r.measurements.map((m) => [`${r.workload}: ${m.name}`, `${format(m.kiln)} ${m.unit}`, `${format(m.reference.median)} ${m.unit}`, `${m.ratio.toFixed(2)}x`]),
+  );
+  const header = ['workload', 'kiln median', 'bound or peer', 'ratio'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
 function format(value: number): string {
