@@ -66,7 +66,7 @@ export class CopySnapshotter extends LocalSnapshotter {
     return [{ type: 'bind', source: this.#tree(record), options: ['rbind', record.kind === 'active' ? 'rw' : 'ro'] }];
   }
 
-  protected changes(record: SnapshotRecord, signal: AbortSignal | undefined): AsyncIterable<LayerEntry> {
+  protected changes(record: SnapshotRecord, signal: AbortSignal | undefined): Promise<Iterable<LayerEntry>> {
     const parent = record.parents[0];
     const bornAfter = record.extra?.[BORN_AFTER];
     return treeChanges(parent === undefined ? undefined : this.#fs(parent), this.#tree(record), {

@@ -83,7 +83,7 @@ export abstract class LocalSnapshotter implements Snapshotter {
         { hint: 'a snapshot is diffed against its own parent' },
       );
     }
-    return writeDiff(this.changes(record, options.signal), this.content, options);
+    return writeDiff(await this.changes(record, options.signal), this.content, options);
   }
 
   async unpack(layers: readonly UnpackLayer[], options: UnpackOptions = {}): Promise<UnpackResult> {
@@ -118,8 +118,11 @@ export abstract class LocalSnapshotter implements Snapshotter {
   /** The mounts of an active snapshot or view. */
   protected abstract mountsOf(record: SnapshotRecord, signal?: AbortSignal): Promise<Mount[]>;
 
-  /** The changes of a snapshot against its parent, as layer entries in layer order. */
-  protected abstract changes(record: SnapshotRecord, signal: AbortSignal | undefined): AsyncIterable<LayerEntry>;
+  /**
+   * The changes of a snapshot against its parent, as layer entries in layer order: best a
+   * synchronous iterable, which the tar writer pulls without a promise per entry.
+   */
+  protected abstract changes(record: SnapshotRecord, signal: AbortSignal | undefined): Promise<Iterable<LayerEntry> | AsyncIterable<LayerEntry>>;
 
   /** Applies an uncompressed layer tar to the active snapshot `record`, destroying `tar` when done. */
   protected abstract applyLayer(record: SnapshotRecord, tar: Readable, options: ApplyOptions): Promise<void>;

@@ -14,16 +14,23 @@ export function isWhiteout(stats: BigIntStats): boolean {
   return stats.isCharacterDevice() && stats.rdev === 0n;
 }
 
+/** The attribute overlayfs marks an opaque directory with (overlayfs(5)). */
+export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+
 /** Whether the directory `path` is opaque: `trusted.overlay.opaque` is `y` (overlayfs(5)). */
 export function isOpaque(path: string): boolean {
   try {
-    const value = lgetxattr(path, 'trusted.overlay.opaque');
-    return value.length === 1 && value[0] === 0x79;
+    return isOpaqueMark(lgetxattr(path, OPAQUE_XATTR));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENODATA' || code === 'ENOTSUP' || code === 'ENOENT') return false;
     throw error;
   }
+}
+
+/** Whether a value of {@link OPAQUE_XATTR} (undefined: absent) marks the directory opaque. */
+export function isOpaqueMark(value: Buffer | undefined): boolean {
+  return value !== undefined && value.length === 1 && value[0] === 0x79;
 }
 
 /**

@@ -1,19 +1,20 @@
-import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
-import { join } from 'node:path';
-import { InputError } from '../errors/index.ts';
+import { constants, lstatSync, type BigIntStats } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   compareLayerPaths,
+  directoryNames,
   OPAQUE_WHITEOUT,
   opaqueWhiteoutEntry,
   WHITEOUT_PREFIX,
   whiteoutEntry,
   type LayerEntry,
-  eventLoopTurns,
+  isOverlayXattr,
 } from '../image/layer/index.ts';
+import { readXattrs } from '../native/index.ts';
 import { contentXattrs, fileEntry } from './file-entry.ts';
-import { isOpaque, isWhiteout, type LowerView } from './lower-view.ts';
+import { isOpaqueMark, isWhiteout, OPAQUE_XATTR, type LowerView } from './lower-view.ts';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const { S_IFMT, S_IFDIR, S_IFCHR } = constants;
 
 /** One name of a directory of the upper directory, as it goes into the layer. */
 interface Item {
@@ -39,23 +40,22 @@ interface Item {
  * renamed into a merged one), hides nothing and is left out, so the layer is the same as the
  * copy snapshotter's.
  *
- * Synchronous metadata calls with a turn of the event loop every few milliseconds, as
- * src/image/layer's entriesFromDirectory (the reason is measured there).
+ * Synchronous metadata calls, as src/image/layer's entriesFromDirectory makes them (the
+ * reason is measured there), in a synchronous generator: the tar writer pulls its entries
+ * without a promise each and gives the event loop a turn every few milliseconds. A
+ * directory's names are read and lstat'd when the walk enters it. `signal` is checked
+ * before each entry.
  * @throws InputError for a name that is not UTF-8.
  */
-export async function* overlayChanges(
-  upper: string,
-  lowers: LowerView,
-  signal?: AbortSignal,
-): AsyncGenerator<LayerEntry, void, undefined> {
+export function* overlayChanges(upperDir: string, lowers: LowerView, signal?: AbortSignal): Generator<LayerEntry, void, undefined> {
+  // Paths below it are joined by hand: path.join costs more than the rest of an entry's bookkeeping.
+  const upper = resolve(upperDir);
   const hardlinks = new Map<string, string>();
   // `hidden`: no lower layer shows below this level (an opaque directory above it).
   const stack: Array<{ readonly prefix: string; readonly hidden: boolean; readonly items: Item[]; index: number }> = [
     { prefix: '', hidden: lowers.empty, items: readItems(upper, '', lowers, lowers.empty, false), index: 0 },
   ];
-  const turn = eventLoopTurns();
   while (stack.length > 0) {
-    await turn();
     signal?.throwIfAborted();
     const level = stack[stack.length - 1]!;
     const item = level.items[level.index++];
@@ -72,16 +72,21 @@ export async function* overlayChanges(
       yield opaqueWhiteoutEntry(level.prefix);
       continue;
     }
-    const absolute = join(upper, path);
-    const entry = fileEntry(path, absolute, item.stats!, contentXattrs(absolute), hardlinks);
-    if (entry === undefined) continue;
-    yield entry;
-    if (entry.type === 'dir') {
-      const opaque = isOpaque(absolute);
-      const marker = opaque && !level.hidden && lowers.isDirectory(path);
-      const hidden = level.hidden || opaque;
-      stack.push({ prefix: path, hidden, items: readItems(upper, path, lowers, hidden, marker), index: 0 });
+    const absolute = `${upper}/${path}`;
+    const stats = item.stats!;
+    if ((Number(stats.mode) & S_IFMT) !== S_IFDIR) {
+      const entry = fileEntry(path, absolute, stats, contentXattrs(absolute), hardlinks);
+      if (entry !== undefined) yield entry;
+      continue;
     }
+    // A directory's attributes are read once: its opaque mark is among them.
+    const xattrs = readXattrs(absolute);
+    const opaque = isOpaqueMark(xattrs[OPAQUE_XATTR]);
+    for (const name of Object.keys(xattrs)) if (isOverlayXattr(name)) delete xattrs[name];
+    yield fileEntry(path, absolute, stats, xattrs, hardlinks)!;
+    const marker = opaque && !level.hidden && lowers.isDirectory(path);
+    const hidden = level.hidden || opaque;
+    stack.push({ prefix: path, hidden, items: readItems(upper, path, lowers, hidden, marker), index: 0 });
   }
 }
 
@@ -90,13 +95,12 @@ export async function* overlayChanges(
  * opaque marker when `marker`. Whiteouts are kept only where a lower layer shows the name.
  */
 function readItems(upper: string, dir: string, lowers: LowerView, hidden: boolean, marker: boolean): Item[] {
-  const absolute = join(upper, dir);
+  const absolute = dir === '' ? upper : `${upper}/${dir}`;
   const items: Item[] = [];
-  for (const raw of readdirSync(absolute, { encoding: 'buffer' })) {
-    const real = decode(raw, absolute);
-    const stats = lstatSync(join(absolute, real), { bigint: true });
-    const path = dir === '' ? real : `${dir}/${real}`;
-    if (isWhiteout(stats)) {
+  for (const real of directoryNames(absolute)) {
+    const stats = lstatSync(`${absolute}/${real}`, { bigint: true });
+    if ((Number(stats.mode) & S_IFMT) === S_IFCHR && isWhiteout(stats)) {
+      const path = dir === '' ? real : `${dir}/${real}`;
       if (!hidden && lowers.lookup(path) !== undefined) items.push({ name: `${WHITEOUT_PREFIX}${real}`, real, kind: 'whiteout' });
       continue;
     }
@@ -104,14 +108,4 @@ function readItems(upper: string, dir: string, lowers: LowerView, hidden: boolea
   }
   if (marker) items.push({ name: OPAQUE_WHITEOUT, real: OPAQUE_WHITEOUT, kind: 'opaque' });
   return items.sort((a, b) => compareLayerPaths(a.name, b.name));
-}
-
-function decode(raw: Buffer, dir: string): string {
-  try {
-    return utf8.decode(raw);
-  } catch {
-    throw new InputError(`${dir}: name ${JSON.stringify(raw.toString('latin1'))} is not UTF-8`, {
-      hint: 'kiln keeps paths as UTF-8 text; rename the file',
-    });
-  }
 }

@@ -115,7 +115,7 @@ export class OverlaySnapshotter extends LocalSnapshotter {
     return [{ type: 'overlay', source: 'overlay', options: this.#options(fixed, lowers) }];
   }
 
-  protected changes(record: SnapshotRecord, signal: AbortSignal | undefined): AsyncIterable<LayerEntry> {
+  protected async changes(record: SnapshotRecord, signal: AbortSignal | undefined): Promise<Iterable<LayerEntry>> {
     return overlayChanges(this.#fs(record.id), this.#lowerView(record), signal);
   }
 

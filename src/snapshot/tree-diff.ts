@@ -1,7 +1,6 @@
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../errors/index.ts';
-import { eventLoopTurns, compareLayerPaths, opaqueWhiteoutEntry, OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutEntry, type LayerEntry } from '../image/layer/index.ts';
+import { directoryNames, eventLoopTurns, compareLayerPaths, opaqueWhiteoutEntry, OPAQUE_WHITEOUT, WHITEOUT_PREFIX, whiteoutEntry, type LayerEntry } from '../image/layer/index.ts';
 import { contentXattrs, fileEntry, sameXattrs } from './file-entry.ts';
 
 /** Options of {@link treeChanges}. */
@@ -18,8 +17,6 @@ export interface TreeChangesOptions {
 
 /** Two mtimes this close are the same: the copy sets times to the microsecond (copy-tree.ts). */
 const MTIME_SLACK_NS = 1000n;
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** One path of the layer being planned. */
 interface Planned {
@@ -48,18 +45,18 @@ interface Planned {
  *   in layer order in full, the others as hard links to it (containerd's ChangeWriter).
  * - Every directory holding a change is written too, with its metadata from `upper`.
  *
- * The comparison runs before the first entry is yielded and holds the changed paths (not
- * their content) in memory.
+ * The comparison runs first, handing the event loop turns, and holds the changed paths (not
+ * their content) in memory; it resolves to a synchronous iterable of the entries, each made
+ * (lstat, xattrs) as it is pulled, which the tar writer pulls without a promise per entry.
  */
-export async function* treeChanges(
-  lower: string | undefined,
-  upper: string,
-  options: TreeChangesOptions = {},
-): AsyncGenerator<LayerEntry, void, undefined> {
-  const plan = await planChanges(lower, upper, options);
+export async function treeChanges(lower: string | undefined, upper: string, options: TreeChangesOptions = {}): Promise<Iterable<LayerEntry>> {
+  return entriesOf(await planChanges(lower, upper, options), upper, options.signal);
+}
+
+function* entriesOf(plan: readonly Planned[], upper: string, signal: AbortSignal | undefined): Generator<LayerEntry, void, undefined> {
   const hardlinks = new Map<string, string>();
   for (const item of plan) {
-    options.signal?.throwIfAborted();
+    signal?.throwIfAborted();
     if (item.kind === 'whiteout') {
       yield whiteoutEntry(item.target!);
     } else if (item.kind === 'opaque') {
@@ -98,8 +95,8 @@ async function planChanges(lower: string | undefined, upper: string, options: Tr
     await turn();
     options.signal?.throwIfAborted();
     const { rel, both } = stack.pop()!;
-    const upperNames = names(join(upper, rel));
-    const lowerNames = both ? names(join(lower!, rel)) : [];
+    const upperNames = directoryNames(join(upper, rel));
+    const lowerNames = both ? directoryNames(join(lower!, rel)) : [];
     const inUpper = new Set(upperNames);
     for (const name of lowerNames) {
       if (inUpper.has(name)) continue;
@@ -210,16 +207,4 @@ function readFull(fd: number, buffer: Buffer): number {
     length += read;
   }
   return length;
-}
-
-function names(dir: string): string[] {
-  return readdirSync(dir, { encoding: 'buffer' }).map((raw) => {
-    try {
-      return utf8.decode(raw);
-    } catch {
-      throw new InputError(`${dir}: name ${JSON.stringify(raw.toString('latin1'))} is not UTF-8`, {
-        hint: 'kiln keeps paths as UTF-8 text; rename the file',
-      });
-    }
-  });
 }

@@ -10,18 +10,23 @@ const SLASH = 0x2f;
  * Returns a negative number, zero or a positive number, as `Array.prototype.sort` wants.
  */
 export function compareLayerPaths(a: string, b: string): number {
-  if (isAscii(a) && isAscii(b)) return compareAscii(a, b);
-  return compareBytes(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-function compareAscii(a: string, b: string): number {
+  // One pass over the UTF-16 code units, no encoding: up to the first difference the two are
+  // the same bytes, and there UTF-8 byte order is code point order, which is code unit order
+  // unless a surrogate (a code point past U+FFFF) meets a unit of U+E000–U+FFFF.
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
     const y = b.charCodeAt(i);
-    if (x !== y) return rank(x) - rank(y);
+    if (x === y) continue;
+    if (x < 0x80 && y < 0x80) return rank(x) - rank(y);
+    if (isSurrogate(x) || isSurrogate(y)) return compareBytes(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+    return x - y;
   }
   return a.length - b.length;
+}
+
+function isSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdfff;
 }
 
 function compareBytes(a: Buffer, b: Buffer): number {
@@ -35,10 +40,6 @@ function compareBytes(a: Buffer, b: Buffer): number {
 }
 
 /** `/` ends a path component, so it ranks below every byte a name can hold (NUL cannot). */
-function rank(byte: number): number {
-  return byte === SLASH ? 0 : byte;
-}
-
-function isAscii(text: string): boolean {
-  return /^[\x00-\x7f]*$/.test(text);
+function rank(unit: number): number {
+  return unit === SLASH ? 0 : unit;
 }

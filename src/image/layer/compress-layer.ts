@@ -1,4 +1,3 @@
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Digester, type ContentWriter, type Digest } from '../../content/index.ts';
 import { InternalError } from '../../errors/index.ts';
@@ -63,10 +62,12 @@ export function compressLayer(
 }
 
 /**
- * Compresses a layer tar into a content writer in one pass (see {@link compressLayer}) and
- * commits it, the writer checking the digest and size computed on the way. Takes ownership
- * of `writer`: it is committed on success and aborted on any failure, so pass a fresh one.
- * Returns the blob's identity; the blob is then in the store under `digest`.
+ * Compresses a layer tar into a content writer in one pass and commits it. Each byte is hashed
+ * once: the tar on its way into the compressor (the DiffID), the blob by the writer, whose
+ * commit gives its digest and size (an uncompressed blob's digest is its DiffID). Takes
+ * ownership of `writer`: it is committed on success (checked against what it was opened to
+ * expect, if anything) and aborted on any failure, so pass a fresh one. Returns the blob's
+ * identity; the blob is then in the store under `digest`.
  */
 export async function writeLayerBlob(
   tar: AsyncIterable<Uint8Array>,
@@ -75,15 +76,22 @@ export async function writeLayerBlob(
   options: CompressOptions = {},
 ): Promise<LayerBlob> {
   try {
-    const { blob, done } = compressLayer(tar, compression, options);
-    await pipeline(blob, async (chunks: AsyncIterable<Buffer>) => {
-      for await (const chunk of chunks) await writer.write(chunk);
-    });
-    const layer = await done;
-    await writer.commit({ digest: layer.digest, size: layer.size });
-    return layer;
+    const uncompressed = compression === 'uncompressed' ? undefined : new Digester();
+    const blob = compress(uncompressed === undefined ? tar : hashed(tar, uncompressed), compression, options);
+    for await (const chunk of blob as AsyncIterable<Uint8Array>) await writer.write(chunk);
+    const { digest, size } = await writer.commit();
+    const diffId = (uncompressed === undefined ? digest : uncompressed.digest()) as string as DiffId;
+    return { digest, size, diffId, compression };
   } catch (error) {
     await writer.abort();
     throw error;
+  }
+}
+
+/** `source`, each chunk fed to `digester` on its way. */
+async function* hashed(source: AsyncIterable<Uint8Array>, digester: Digester): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    digester.update(chunk);
+    yield chunk;
   }
 }

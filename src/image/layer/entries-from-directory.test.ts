@@ -152,3 +152,36 @@ test('an aborted walk stops with the abort reason', async (t) => {
   );
   t.is((error as Error).name, 'AbortError');
 });
+
+test('writing a tree as a layer leaves the atime of its small files alone', async (t) => {
+  const root = await tree(t);
+  await writeFile(join(root, 'f'), 'content');
+  // An atime before the mtime: under relatime (mount(8)) a plain read would move it to now.
+  await utimes(join(root, 'f'), 1_000_000_000, Date.now() / 1000);
+  for await (const _chunk of writeLayerTar(entriesFromDirectory(root))) {
+    // read it all
+  }
+  t.is((await lstat(join(root, 'f'))).atimeMs, 1_000_000_000_000);
+});
+
+test('a 2 GiB file is streamed into the layer, never held in memory', async (t) => {
+  const root = await tree(t);
+  const size = 2 * 1024 ** 3;
+  // Sparse: the file system stores no data, reading it gives zeros.
+  await run('truncate', ['-s', String(size), join(root, 'big')]);
+  const base = process.memoryUsage().arrayBuffers;
+  let peak = 0;
+  let length = 0;
+  let zeros = 0;
+  for await (const chunk of writeLayerTar(entriesFromDirectory(root))) {
+    const bytes = chunk as Buffer;
+    // Past the header block the archive is zeros: the body and the end blocks.
+    const past = bytes.subarray(Math.max(0, 512 - length));
+    if (past.equals(Buffer.alloc(past.length))) zeros += past.length;
+    length += bytes.length;
+    peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+  }
+  t.is(length, 512 + size + 1024);
+  t.is(zeros, size + 1024);
+  t.true(peak < 64 * 1024 ** 2, `peak of ${(peak / 1024 ** 2).toFixed(0)} MiB of buffers`);
+});

@@ -1,8 +1,8 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventLoopTurns } from './event-loop-turns.ts';
-import { InputError } from '../../errors/index.ts';
 import { compareLayerPaths } from './compare-layer-paths.ts';
+import { directoryNames } from './directory-names.ts';
 import { contentXattrs, fileEntry } from './file-entry.ts';
 import type { LayerEntry } from './layer-entry.ts';
 
@@ -10,8 +10,6 @@ import type { LayerEntry } from './layer-entry.ts';
 export interface EntriesFromDirectoryOptions {
   readonly signal?: AbortSignal;
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Walks a directory and yields its contents as layer entries in layer order
@@ -37,11 +35,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * of a 0.48 s walk).
  *
  * The metadata calls (readdir, lstat, readlink, the xattr calls) and the reads of files up to
- * 256 KiB are synchronous, handing the event loop a turn every few milliseconds: a threadpool round trip
- * per call made the walk ten times slower than GNU tar on a tree of small files (measured on
- * 74k entries: 1.2 s synchronous against 11 s asynchronous). Larger files are streamed. So a
- * directory on a file system that can hang (NFS, FUSE) can stall the event loop; kiln walks
- * local snapshots and build contexts.
+ * 256 KiB (by the tar writer, through each entry's `readInto`) are synchronous, handing the
+ * event loop a turn every few milliseconds: a threadpool round trip per call made the walk ten
+ * times slower than GNU tar on a tree of small files (measured on 74k entries: 1.2 s
+ * synchronous against 11 s asynchronous). Larger files are streamed. So a directory on a file
+ * system that can hang (NFS, FUSE) can stall the event loop; kiln walks local snapshots and
+ * build contexts.
  *
  * Memory holds one directory's names per level of depth and the first path of each inode with
  * several links. Aborting `signal` fails the iteration with the abort reason.
@@ -76,16 +75,5 @@ export async function* entriesFromDirectory(
 }
 
 function readNames(dir: string): string[] {
-  const names = readdirSync(dir, { encoding: 'buffer' }).map((raw) => decode(raw, dir));
-  return names.sort(compareLayerPaths);
-}
-
-function decode(raw: Buffer, dir: string): string {
-  try {
-    return utf8.decode(raw);
-  } catch {
-    throw new InputError(`${dir}: name ${JSON.stringify(raw.toString('latin1'))} is not UTF-8`, {
-      hint: 'kiln keeps paths as UTF-8 text; rename the file',
-    });
-  }
+  return directoryNames(dir).sort(compareLayerPaths);
 }

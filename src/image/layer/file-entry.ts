@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, openSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { InputError } from '../../errors/index.ts';
 import { readXattrs } from '../../native/index.ts';
@@ -14,6 +14,8 @@ import { isOverlayXattr } from './overlay-xattr.ts';
 /** Files up to this size are read in one synchronous call when the writer reaches them. */
 const SMALL_FILE = 256 * 1024;
 const READ_CHUNK = 1 << 20;
+
+const { S_IFMT, S_IFSOCK, S_IFDIR, S_IFREG, S_IFLNK, S_IFIFO, S_IFCHR, S_IFBLK } = constants;
 
 /** Every extended attribute of `path` (not followed) but overlayfs's own, by name. */
 export function contentXattrs(path: string): Record<string, Buffer> {
@@ -33,7 +35,10 @@ export function seconds(ns: bigint): number {
  * `xattrs`; undefined for a socket, which tar cannot hold. A second path to an inode
  * `hardlinks` already maps becomes a `hardlink` to the first one; the first path of an inode
  * with several links is recorded there. A file's content is read when the tar writer gets to
- * it.
+ * it: through `readInto` (open, read, close; see {@link LayerEntry.readInto}) for the small
+ * files the writer reads straight into its output, through `content` otherwise (whole in one
+ * synchronous read up to 256 KiB, streamed above). Small files are opened with O_NOATIME where
+ * the process may (see `readFlags`), so archiving does not change the tree it reads.
  * @throws InputError for a file type tar cannot hold.
  */
 export function fileEntry(
@@ -43,41 +48,70 @@ export function fileEntry(
   xattrs: Readonly<Record<string, Buffer>>,
   hardlinks: Map<string, string>,
 ): LayerEntry | undefined {
-  const common = {
-    path,
-    mode: Number(stats.mode & 0o7777n),
-    uid: Number(stats.uid),
-    gid: Number(stats.gid),
-    mtime: seconds(stats.mtimeNs),
-  };
-  if (stats.isSocket()) return undefined;
-  if (stats.nlink > 1n && !stats.isDirectory()) {
+  // One conversion of st_mode, then plain number arithmetic (each BigInt operation allocates).
+  const fullMode = Number(stats.mode);
+  const format = fullMode & S_IFMT;
+  if (format === S_IFSOCK) return undefined;
+  const mode = fullMode & 0o7777;
+  const uid = Number(stats.uid);
+  const gid = Number(stats.gid);
+  const mtime = seconds(stats.mtimeNs);
+  if (format !== S_IFDIR && stats.nlink > 1n) {
     const key = `${stats.dev}:${stats.ino}`;
     const first = hardlinks.get(key);
-    if (first !== undefined) return { ...common, type: 'hardlink', linkname: first };
+    if (first !== undefined) return { path, type: 'hardlink', mode, uid, gid, mtime, linkname: first };
     hardlinks.set(key, path);
   }
-  const base = Object.keys(xattrs).length === 0 ? common : { ...common, xattrs };
-  if (stats.isDirectory()) return { ...base, type: 'dir' };
-  if (stats.isFile()) {
-    const size = Number(stats.size);
-    const content =
-      size <= SMALL_FILE
-        ? () => Readable.from([readSmallFile(absolute, size)], { objectMode: false })
-        : () => createReadStream(absolute, { highWaterMark: Math.min(READ_CHUNK, size + 1) });
-    return { ...base, type: 'file', size, content };
+  let entry: LayerEntry;
+  switch (format) {
+    case S_IFDIR:
+      entry = { path, type: 'dir', mode, uid, gid, mtime };
+      break;
+    case S_IFREG: {
+      const size = Number(stats.size);
+      entry = {
+        path,
+        type: 'file',
+        mode,
+        uid,
+        gid,
+        mtime,
+        size,
+        content: () => openBody(absolute, size),
+        readInto: (target, offset, length) => readFileInto(absolute, target, offset, length),
+      };
+      break;
+    }
+    case S_IFLNK:
+      entry = { path, type: 'symlink', mode, uid, gid, mtime, linkname: readlinkSync(absolute) };
+      break;
+    case S_IFIFO:
+      entry = { path, type: 'fifo', mode, uid, gid, mtime };
+      break;
+    case S_IFCHR:
+    case S_IFBLK:
+      entry = {
+        path,
+        type: format === S_IFCHR ? 'char' : 'block',
+        mode,
+        uid,
+        gid,
+        mtime,
+        devmajor: deviceMajor(stats.rdev),
+        devminor: deviceMinor(stats.rdev),
+      };
+      break;
+    default:
+      throw new InputError(`${absolute}: unsupported file type (mode ${stats.mode.toString(8)})`);
   }
-  if (stats.isSymbolicLink()) return { ...base, type: 'symlink', linkname: readlinkSync(absolute) };
-  if (stats.isFIFO()) return { ...base, type: 'fifo' };
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) {
-    return {
-      ...base,
-      type: stats.isCharacterDevice() ? 'char' : 'block',
-      devmajor: deviceMajor(stats.rdev),
-      devminor: deviceMinor(stats.rdev),
-    };
-  }
-  throw new InputError(`${absolute}: unsupported file type (mode ${stats.mode.toString(8)})`);
+  for (const _ in xattrs) return { ...entry, xattrs };
+  return entry;
+}
+
+/** A stream of the body of the file at `path`, `size` bytes long by its lstat. */
+function openBody(path: string, size: number): Readable {
+  if (size <= SMALL_FILE) return Readable.from([readSmallFile(path, size)], { objectMode: false });
+  return createReadStream(path, { highWaterMark: Math.min(READ_CHUNK, size + 1) });
 }
 
 /**
@@ -85,17 +119,48 @@ export function fileEntry(
  * shows as too long to the tar writer (IntegrityError) rather than as silently cut.
  */
 function readSmallFile(path: string, size: number): Buffer {
-  const fd = openSync(path, 'r');
+  const buffer = Buffer.allocUnsafe(size + 1);
+  return buffer.subarray(0, readFileInto(path, buffer, 0, buffer.length));
+}
+
+/**
+ * Reads up to `length` bytes of the file at `path` from its start into `target` at `offset`.
+ * A read that returns less than it was asked for is taken as the end of the file: read(2)
+ * of a regular file returns less only there (or when a signal interrupts it, which local file
+ * systems do not allow), so a file read to its end costs one read(2), not a second one that
+ * returns 0. Were a read ever cut short, the body would come out short, and the tar writer
+ * fail with IntegrityError: loudly, never a wrong layer.
+ */
+function readFileInto(path: string, target: Buffer, offset: number, length: number): number {
+  const fd = openForReading(path);
   try {
-    const buffer = Buffer.allocUnsafe(size + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const read = readSync(fd, buffer, length, buffer.length - length, null);
-      if (read === 0) break;
-      length += read;
+    let done = 0;
+    while (done < length) {
+      const asked = length - done;
+      const read = readSync(fd, target, offset + done, asked, done);
+      done += read;
+      if (read < asked) break;
     }
-    return buffer.subarray(0, length);
+    return done;
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Flags for reading a file into a layer: O_NOATIME (open(2)) keeps the read from updating the
+ * file's atime — under relatime the first read after a write does, which dirties the inode,
+ * and costs a diff of freshly written files a fifth of its time. Dropped for good after the
+ * first EPERM: it is allowed only to the file's owner and to CAP_FOWNER.
+ */
+let readFlags = constants.O_RDONLY | constants.O_NOATIME;
+
+function openForReading(path: string): number {
+  try {
+    return openSync(path, readFlags);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM' || readFlags === constants.O_RDONLY) throw error;
+    readFlags = constants.O_RDONLY;
+    return openSync(path, readFlags);
   }
 }

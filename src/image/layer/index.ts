@@ -8,6 +8,7 @@ export { decompressLayer, type DecompressedLayer } from './decompress-layer.ts';
 export { writeLayerTar, type WriteLayerTarOptions } from './tar-writer.ts';
 export { readLayerTar, type ReadLayerEntry, type ReadLayerTarOptions } from './tar-reader.ts';
 export { entriesFromDirectory, type EntriesFromDirectoryOptions } from './entries-from-directory.ts';
+export { directoryNames } from './directory-names.ts';
 export { deviceMajor, deviceMinor } from './device-numbers.ts';
 export { isOverlayXattr } from './overlay-xattr.ts';
 export {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { openContentStore } from '../../content/index.ts';
+import { digestOf, openContentStore } from '../../content/index.ts';
 import { IntegrityError } from '../../errors/index.ts';
 import { compressLayer, decompressLayer, readLayerTar, writeLayerBlob, writeLayerTar, type LayerEntry } from './index.ts';
 
@@ -72,6 +72,29 @@ test('writeLayerBlob stores the blob under its digest and returns the DiffID', a
   t.is(read.diffId, layer.diffId);
   t.is(read.digest, layer.digest);
   t.is(read.size, layer.size);
+});
+
+for (const compression of ['uncompressed', 'gzip', 'zstd'] as const) {
+  test(`writeLayerBlob, ${compression}: the stored blob is sha256sum'd to its digest, the tar to its DiffID`, async (t) => {
+    const directory = await tmp(t);
+    const store = await openContentStore(join(directory, 'store'));
+    const layer = await writeLayerBlob(writeLayerTar(entries()), await store.writer(), compression);
+    await writeFile(join(directory, 'layer.tar'), await bytesOf(writeLayerTar(entries())));
+    t.is(layer.digest as string, await sha256sum(join(directory, 'store', 'blobs', 'sha256', layer.digest.slice('sha256:'.length))));
+    t.is((await store.info(layer.digest))?.size, layer.size);
+    t.is(layer.diffId as string, await sha256sum(join(directory, 'layer.tar')));
+    t.is(layer.compression, compression);
+  });
+}
+
+test('writeLayerBlob into a writer that expects another digest fails and stores nothing', async (t) => {
+  const directory = await tmp(t);
+  const store = await openContentStore(join(directory, 'store'));
+  const expected = { digest: digestOf('something else') };
+  await t.throwsAsync(writeLayerBlob(writeLayerTar(entries()), await store.writer({ expected }), 'uncompressed'), { instanceOf: IntegrityError });
+  const blobs = [];
+  for await (const blob of store.list()) blobs.push(blob);
+  t.deepEqual(blobs, []);
 });
 
 test('the same entries give the same blob digest twice, gzip and zstd', async (t) => {

@@ -137,6 +137,92 @@ export function encodeHeader(fields: HeaderFields): Buffer {
   return blocks.length === 1 ? block : Buffer.concat(blocks);
 }
 
+/**
+ * Writes the header of `fields` as the one ustar block {@link encodeHeader} makes of an entry
+ * that needs no PAX header — an ASCII name and link target of at most 100 bytes each, owner,
+ * size and mtime that fit their octal fields, no xattrs — into `target` at `offset`, without
+ * allocating: the tar writer's path for the common entry. Returns false when the entry needs
+ * more than that block (or has device numbers that do not fit, which {@link encodeHeader}
+ * reports); the bytes at `offset` are then garbage, and the caller uses encodeHeader.
+ * `target` must hold {@link BLOCK_SIZE} bytes from `offset`.
+ */
+export function writeSimpleHeader(fields: HeaderFields, target: Buffer, offset: number): boolean {
+  const { name, linkname } = fields;
+  if (name.length > NAME[1] || linkname.length > LINKNAME[1]) return false;
+  if (fields.xattrs !== undefined && hasAny(fields.xattrs)) return false;
+  if (!fitsOctal(fields.uid, UID[1]) || !fitsOctal(fields.gid, GID[1]) || !fitsOctal(fields.size, SIZE[1])) return false;
+  if (!fitsOctal(fields.mtime, MTIME[1]) || !fitsOctal(fields.devmajor, DEVMAJOR[1]) || !fitsOctal(fields.devminor, DEVMINOR[1])) {
+    return false;
+  }
+  target.fill(0, offset, offset + BLOCK_SIZE);
+  // The checksum is summed as the fields are written (the rest of the block is zeros); its
+  // own field counts as eight spaces.
+  let sum = 8 * 0x20 + fields.typeflag + MAGIC_AND_VERSION_SUM;
+  const nameSum = putAscii(target, offset + NAME[0], name);
+  if (nameSum < 0) return false;
+  const linkSum = putAscii(target, offset + LINKNAME[0], linkname);
+  if (linkSum < 0) return false;
+  sum += nameSum + linkSum;
+  sum += putOctal(target, offset + MODE[0], MODE[1], fields.mode);
+  sum += putOctal(target, offset + UID[0], UID[1], fields.uid);
+  sum += putOctal(target, offset + GID[0], GID[1], fields.gid);
+  sum += putOctal(target, offset + SIZE[0], SIZE[1], fields.size);
+  sum += putOctal(target, offset + MTIME[0], MTIME[1], fields.mtime);
+  target[offset + TYPEFLAG] = fields.typeflag;
+  sum += putOctal(target, offset + DEVMAJOR[0], DEVMAJOR[1], fields.devmajor);
+  sum += putOctal(target, offset + DEVMINOR[0], DEVMINOR[1], fields.devminor);
+  target.set(USTAR_MAGIC, offset + MAGIC[0]);
+  target.set(USTAR_VERSION, offset + VERSION[0]);
+  // Six octal digits, NUL, space.
+  putOctal(target, offset + CHKSUM[0], 7, sum);
+  target[offset + CHKSUM[0] + 7] = 0x20;
+  return true;
+}
+
+const MAGIC_AND_VERSION_SUM = [...USTAR_MAGIC, ...USTAR_VERSION].reduce((a, b) => a + b, 0);
+
+function hasAny(record: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
+/** Copies an ASCII string byte for byte; returns the sum of its bytes, or -1 at the first non-ASCII character. */
+function putAscii(target: Buffer, offset: number, text: string): number {
+  let sum = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0x80) return -1;
+    target[offset + i] = unit;
+    sum += unit;
+  }
+  return sum;
+}
+
+/**
+ * {@link writeOctal} for a value known to fit: `width - 1` zero-padded digits and a NUL.
+ * Returns the sum of the bytes written, for the checksum.
+ */
+function putOctal(target: Buffer, offset: number, width: number, value: number): number {
+  let sum = 0;
+  let rest = value;
+  let i = offset + width - 2;
+  // Integer operations while the value fits 31 bits (all but large sizes and far mtimes).
+  for (; i >= offset && rest > 0x7fffffff; i--) {
+    const digit = rest % 8;
+    target[i] = 0x30 + digit;
+    sum += 0x30 + digit;
+    rest = Math.floor(rest / 8);
+  }
+  for (; i >= offset; i--) {
+    const digit = rest & 7;
+    target[i] = 0x30 + digit;
+    sum += 0x30 + digit;
+    rest >>>= 3;
+  }
+  target[offset + width - 1] = 0;
+  return sum;
+}
+
 /** Zero bytes that pad `size` bytes of data to a whole block. */
 export function padding(size: number): Buffer {
   const rest = size % BLOCK_SIZE;
@@ -185,8 +271,11 @@ function toAscii(text: string): string {
 
 function fitsOctal(value: number, width: number): boolean {
   // width - 1 digits and a NUL terminator.
-  return Number.isInteger(value) && value >= 0 && value < 8 ** (width - 1);
+  return Number.isInteger(value) && value >= 0 && value < OCTAL_LIMITS[width]!;
 }
+
+/** 8 ** (width - 1) for each field width: the first value that does not fit. */
+const OCTAL_LIMITS: readonly number[] = Array.from({ length: 13 }, (_, width) => 8 ** Math.max(width - 1, 0));
 
 function writeOctal(block: Buffer, [offset, width]: readonly [number, number], value: number): void {
   const digits = fitsOctal(value, width) ? value.toString(8).padStart(width - 1, '0') : '0'.repeat(width - 1);

@@ -93,3 +93,92 @@ test('aborting fails the stream with the abort reason', async (t) => {
   );
   t.is(error.name, 'AbortError');
 });
+
+/** A file entry whose body can be had both ways: `readInto` and `content`. */
+function twoWay(path: string, body: Buffer, extra: Partial<LayerEntry> = {}): LayerEntry {
+  return {
+    ...file(path, 0),
+    size: body.length,
+    content: () => Readable.from([body]),
+    readInto: (target, offset, length) => body.copy(target, offset, 0, Math.min(length, body.length)),
+    ...extra,
+  };
+}
+
+function sized(size: number, seed: number): Buffer {
+  const body = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) body[i] = (i * 31 + seed) & 0xff;
+  return body;
+}
+
+test('bodies read with readInto give the bytes bodies read through content give', async (t) => {
+  const entries: LayerEntry[] = [];
+  // Sizes around the block size, the direct-read limit (256 KiB) and the chunk size (1 MiB),
+  // names that need a PAX header, and enough entries to fill several output chunks.
+  const sizes = [0, 1, 511, 512, 513, 65_535, 65_536, 262_143, 262_144, 262_145, 1_048_576, 1_049_000];
+  let n = 0;
+  for (const size of sizes) entries.push(twoWay(`a${String(n++).padStart(4, '0')}`, sized(size, n)));
+  entries.push(twoWay(`b/${'l'.repeat(120)}`, sized(700, 1)), twoWay('b/x', sized(10, 3), { xattrs: { 'user.k': Buffer.from('v') } }), twoWay('b/é', sized(1000, 2)));
+  for (let i = 0; i < 3000; i++) entries.push(twoWay(`c/${String(i).padStart(5, '0')}`, sized(100 + (i % 900), i)));
+  const direct = await bytesOf(writeLayerTar(entries));
+  const streamed = await bytesOf(writeLayerTar(entries.map(({ readInto: _, ...entry }) => entry)));
+  t.true(direct.equals(streamed));
+  const paths = [];
+  for await (const entry of readLayerTar(Readable.from([direct]))) {
+    paths.push(entry.path);
+    entry.body.resume();
+  }
+  t.deepEqual(paths, entries.map((entry) => entry.path));
+});
+
+test('a small body with readInto is read with it, a large one through content', async (t) => {
+  const opened: string[] = [];
+  const entries = [twoWay('large', sized(300_000, 1)), twoWay('small', sized(1000, 2))].map((entry) => ({
+    ...entry,
+    content: () => {
+      opened.push(entry.path);
+      return entry.content!();
+    },
+  }));
+  await bytesOf(writeLayerTar(entries));
+  t.deepEqual(opened, ['large']);
+});
+
+test('a body readInto finds shorter or longer than its size fails with IntegrityError naming the path', async (t) => {
+  const short = twoWay('short', Buffer.from('12345'), { size: 10 });
+  await t.throwsAsync(bytesOf(writeLayerTar([short])), { instanceOf: IntegrityError, message: /^short: expected 10 bytes, read 5/ });
+  const long = twoWay('long', Buffer.from('12345'), { size: 2 });
+  await t.throwsAsync(bytesOf(writeLayerTar([long])), { instanceOf: IntegrityError, message: /^long: expected 2 bytes, read more/ });
+});
+
+test('a synchronous entry source is closed when the output is destroyed', async (t) => {
+  let closed = false;
+  function* source(): Generator<LayerEntry> {
+    try {
+      for (let i = 0; ; i++) yield twoWay(`f${String(i).padStart(9, '0')}`, sized(4000, i));
+    } finally {
+      closed = true;
+    }
+  }
+  for await (const _chunk of writeLayerTar(source())) break;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.true(closed);
+});
+
+test('a slow synchronous entry source still lets the event loop turn', async (t) => {
+  // 60 entries of 1 ms of synchronous work each, far less than one output chunk of bytes.
+  function* source(): Generator<LayerEntry> {
+    for (let i = 0; i < 60; i++) {
+      const until = performance.now() + 1;
+      while (performance.now() < until) {
+        // busy: a synchronous file-system walk
+      }
+      yield twoWay(`f${String(i).padStart(3, '0')}`, Buffer.from('x'));
+    }
+  }
+  let turned = false;
+  setImmediate(() => (turned = true));
+  let turnedBeforeEnd = false;
+  for await (const _chunk of writeLayerTar(source())) turnedBeforeEnd ||= turned;
+  t.true(turnedBeforeEnd);
+});

@@ -1,8 +1,9 @@
 import { addAbortSignal, Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { InputError, IntegrityError, InternalError, UsageError } from '../../errors/index.ts';
 import { compareLayerPaths } from './compare-layer-paths.ts';
 import type { LayerEntry, LayerEntryType } from './layer-entry.ts';
-import { encodeHeader, END_OF_ARCHIVE, padding, TypeFlag, type HeaderFields } from './tar-header.ts';
+import { BLOCK_SIZE, encodeHeader, END_OF_ARCHIVE, padding, TypeFlag, writeSimpleHeader, type HeaderFields } from './tar-header.ts';
 
 /** Options of {@link writeLayerTar}. */
 export interface WriteLayerTarOptions {
@@ -17,8 +18,24 @@ export interface WriteLayerTarOptions {
   readonly rewriteTimestamp?: boolean;
 }
 
-/** Chunks below this are gathered into one before they go out: fewer, larger writes. */
-const COALESCE_BYTES = 64 * 1024;
+/**
+ * The writer's output comes in chunks of this size: headers and small bodies are written
+ * straight into one, so that each stage downstream (hashing, compression, the content store)
+ * handles a few large chunks instead of two or three small ones per entry.
+ */
+const CHUNK_BYTES = 1 << 20;
+
+/** Bodies of entries with `readInto` up to this size are read straight into the output chunk. */
+const DIRECT_BODY_BYTES = 256 * 1024;
+
+/**
+ * Synchronous work (a synchronous entry source, bodies read in one call) gives the event loop
+ * a turn at least this often, in milliseconds, so that timers, I/O and aborts are served.
+ */
+const SLICE_MS = 4;
+
+/** A body chunk this large goes out as it is: copying it into a chunk costs more than it saves. */
+const PASS_THROUGH_BYTES = 64 * 1024;
 
 const TYPEFLAGS: Readonly<Record<LayerEntryType, number>> = {
   file: TypeFlag.file,
@@ -35,9 +52,12 @@ const TYPEFLAGS: Readonly<Record<LayerEntryType, number>> = {
  * for containerd; see {@link encodeHeader}) from `entries`, which must come in layer order
  * ({@link compareLayerPaths}: a directory before its children, siblings by UTF-8 bytes) —
  * the writer does not sort, so a layer of any size streams in constant memory, and it checks
- * the order so a producer's bug cannot make a nondeterministic layer. Each file's `content`
- * is opened when the writer reaches it and closed before the next entry. The archive ends
- * with two zero blocks and no further padding, as Go's Writer.Close.
+ * the order so a producer's bug cannot make a nondeterministic layer. A body of up to 256 KiB
+ * whose entry has `readInto` is read with it straight into the output chunk; any other body
+ * through `content`, opened when the writer reaches the entry and closed before the next one.
+ * The archive ends with two zero blocks and no further padding, as Go's Writer.Close. The
+ * output comes in chunks of up to 1 MiB (larger body chunks pass through as they are), and
+ * memory holds about one chunk: a large body is streamed, never held whole.
  *
  * The same entries and options give the same bytes. The stream fails with InputError naming
  * the entry for an entry that cannot be written (a bad path, a missing link target), with
@@ -56,75 +76,182 @@ export function writeLayerTar(
   const closed = new AbortController();
   const output = Readable.from(generate(entries, options, closed.signal), {
     objectMode: false,
-    highWaterMark: COALESCE_BYTES,
+    highWaterMark: PASS_THROUGH_BYTES,
   });
   output.on('close', () => closed.abort());
   return options.signal === undefined ? output : addAbortSignal(options.signal, output);
 }
 
+/**
+ * The archive's bytes, in chunks of up to {@link CHUNK_BYTES}. A synchronous `entries` is
+ * pulled without a promise per entry; either way, every {@link SLICE_MS} of work what is ready
+ * goes out and the event loop gets a turn (the walks that feed the writer, and the reads of
+ * small bodies, are synchronous file-system calls: see entriesFromDirectory).
+ */
 async function* generate(
   entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>,
   options: WriteLayerTarOptions,
   closed: AbortSignal,
 ): AsyncGenerator<Buffer> {
   const clampTo = options.rewriteTimestamp === true ? options.sourceDateEpoch : undefined;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const take = (): Buffer => {
-    const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    return chunk;
-  };
+  const out = new ChunkWriter();
+  let sliceStart = performance.now();
+  const sync = Symbol.iterator in entries;
+  const iterator: Iterator<LayerEntry> | AsyncIterator<LayerEntry> = sync
+    ? (entries as Iterable<LayerEntry>)[Symbol.iterator]()
+    : (entries as AsyncIterable<LayerEntry>)[Symbol.asyncIterator]();
+  let finished = false;
   let previous: string | undefined;
-  for await (const entry of entries) {
-    closed.throwIfAborted();
-    const fields = headerFields(entry, clampTo);
-    if (previous !== undefined && compareLayerPaths(previous, entry.path) >= 0) {
-      throw new InternalError(`layer entries out of order: ${JSON.stringify(entry.path)} after ${JSON.stringify(previous)}`, {
-        hint: 'sort entries with compareLayerPaths',
-      });
-    }
-    previous = entry.path;
-    pending.push(encodeHeader(fields));
-    pendingBytes += pending[pending.length - 1]!.length;
-    if (fields.size > 0) {
-      if (entry.content === undefined) throw new InputError(`${entry.path}: a file of ${fields.size} bytes needs content`);
-      const body = addAbortSignal(closed, entry.content());
-      let written = 0;
-      try {
-        for await (const chunk of body as AsyncIterable<Buffer>) {
-          written += chunk.length;
-          if (written > fields.size) break;
-          if (chunk.length >= COALESCE_BYTES) {
-            // A large chunk goes out as it is: copying it into a batch costs more than it saves.
-            if (pendingBytes > 0) yield take();
-            yield chunk;
-            continue;
-          }
-          pending.push(chunk);
-          pendingBytes += chunk.length;
-          if (pendingBytes >= COALESCE_BYTES) yield take();
-        }
-      } finally {
-        body.destroy();
-      }
-      if (written !== fields.size) {
-        throw new IntegrityError(`${entry.path}: expected ${fields.size} bytes, read ${written > fields.size ? 'more' : written}`, {
-          hint: 'the file changed while the layer was written',
+  try {
+    for (;;) {
+      const next = sync ? (iterator as Iterator<LayerEntry>).next() : await iterator.next();
+      if (next.done === true) break;
+      const entry = next.value;
+      closed.throwIfAborted();
+      const fields = headerFields(entry, clampTo);
+      if (previous !== undefined && compareLayerPaths(previous, entry.path) >= 0) {
+        throw new InternalError(`layer entries out of order: ${JSON.stringify(entry.path)} after ${JSON.stringify(previous)}`, {
+          hint: 'sort entries with compareLayerPaths',
         });
       }
-      const pad = padding(fields.size);
-      if (pad.length > 0) {
-        pending.push(pad);
-        pendingBytes += pad.length;
+      previous = entry.path;
+      const size = fields.size;
+      if (size > 0 && entry.content === undefined) throw new InputError(`${entry.path}: a file of ${size} bytes needs content`);
+      if (size > 0 && size <= DIRECT_BODY_BYTES && entry.readInto !== undefined) {
+        writeDirect(out, entry, fields, entry.readInto);
+      } else {
+        out.header(fields);
+        if (size > 0) {
+          const body = addAbortSignal(closed, entry.content!());
+          let written = 0;
+          try {
+            for await (const chunk of body as AsyncIterable<Buffer>) {
+              written += chunk.length;
+              if (written > size) break;
+              out.append(chunk);
+              if (out.ready.length > 0) yield* out.take();
+            }
+          } finally {
+            body.destroy();
+          }
+          if (written !== size) throw bodyLengthError(entry.path, size, written);
+          out.append(padding(size));
+        }
+      }
+      // Out go full chunks, and what there is once the slice is over, with a turn of the event loop.
+      const due = performance.now() - sliceStart > SLICE_MS;
+      if (due) out.cut();
+      if (out.ready.length > 0) yield* out.take();
+      if (due) {
+        await nextTurn();
+        sliceStart = performance.now();
       }
     }
-    if (pendingBytes >= COALESCE_BYTES) yield take();
+    finished = true;
+  } finally {
+    if (!finished) await iterator.return?.();
   }
-  pending.push(END_OF_ARCHIVE);
-  pendingBytes += END_OF_ARCHIVE.length;
-  yield take();
+  out.append(END_OF_ARCHIVE);
+  out.cut();
+  yield* out.take();
+}
+
+/** Writes the header and the body of a small entry into the output chunk, the body read in one call. */
+function writeDirect(out: ChunkWriter, entry: LayerEntry, fields: HeaderFields, readInto: NonNullable<LayerEntry['readInto']>): void {
+  const size = fields.size;
+  const padded = Math.ceil(size / BLOCK_SIZE) * BLOCK_SIZE;
+  // The header block, the padded body and one byte to see a body longer than `size`.
+  const offset = out.reserve(BLOCK_SIZE + padded + 1);
+  let bodyAt = offset + BLOCK_SIZE;
+  if (!writeSimpleHeader(fields, out.buffer, offset)) {
+    const header = encodeHeader(fields);
+    if (header.length === BLOCK_SIZE) {
+      out.buffer.set(header, offset);
+    } else {
+      // A PAX header: too irregular to place in advance, and rare.
+      out.append(header);
+      bodyAt = out.reserve(padded + 1);
+    }
+  }
+  const target = out.buffer;
+  const read = readInto(target, bodyAt, size + 1);
+  if (read !== size) throw bodyLengthError(entry.path, size, read);
+  target.fill(0, bodyAt + size, bodyAt + padded);
+  out.commit(bodyAt + padded);
+}
+
+function bodyLengthError(path: string, size: number, read: number): IntegrityError {
+  return new IntegrityError(`${path}: expected ${size} bytes, read ${read > size ? 'more' : read}`, {
+    hint: 'the file changed while the layer was written',
+  });
+}
+
+/**
+ * Assembles output chunks: bytes are written into one large buffer, and each stretch of it
+ * goes out as a chunk when the buffer is full (the next stretch starts a fresh one). Large
+ * pieces pass through without a copy.
+ */
+class ChunkWriter {
+  buffer: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  /** Where the bytes not yet handed out begin, and where they end. */
+  #start = 0;
+  #end = 0;
+  /** Chunks ready to go out, in order. */
+  ready: Buffer[] = [];
+
+  /**
+   * Room for `length` contiguous bytes of `buffer` (starting a new buffer when the current one
+   * has too little): returns the offset where they start, for the caller to fill and then
+   * {@link commit}.
+   */
+  reserve(length: number): number {
+    if (this.buffer.length - this.#end < length) {
+      this.cut();
+      this.buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, length));
+      this.#start = 0;
+      this.#end = 0;
+    }
+    return this.#end;
+  }
+
+  /** Marks the buffer filled up to `end` (an offset {@link reserve} gave, plus what was written). */
+  commit(end: number): void {
+    this.#end = end;
+    if (this.#end === this.buffer.length) this.cut();
+  }
+
+  /** Writes an entry's header blocks. */
+  header(fields: HeaderFields): void {
+    const offset = this.reserve(BLOCK_SIZE);
+    if (writeSimpleHeader(fields, this.buffer, offset)) this.commit(offset + BLOCK_SIZE);
+    else this.append(encodeHeader(fields));
+  }
+
+  /** Appends `bytes`: copied, or passed through as a chunk of their own when large. */
+  append(bytes: Buffer): void {
+    if (bytes.length >= PASS_THROUGH_BYTES) {
+      this.cut();
+      this.ready.push(bytes);
+      return;
+    }
+    const offset = this.reserve(bytes.length);
+    this.buffer.set(bytes, offset);
+    this.commit(offset + bytes.length);
+  }
+
+  /** Hands out what was written since the last cut as a chunk. */
+  cut(): void {
+    if (this.#end === this.#start) return;
+    this.ready.push(this.buffer.subarray(this.#start, this.#end));
+    this.#start = this.#end;
+  }
+
+  /** The chunks ready to go out; the writer keeps none of them. */
+  take(): Buffer[] {
+    const ready = this.ready;
+    this.ready = [];
+    return ready;
+  }
 }
 
 function headerFields(entry: LayerEntry, clampTo: number | undefined): HeaderFields {
@@ -135,12 +262,8 @@ function headerFields(entry: LayerEntry, clampTo: number | undefined): HeaderFie
   if (!Number.isInteger(entry.mode) || entry.mode < 0 || entry.mode > 0o7777) {
     throw new InputError(`${where}: mode ${entry.mode} is not within 07777`);
   }
-  for (const [name, id] of [
-    ['uid', entry.uid],
-    ['gid', entry.gid],
-  ] as const) {
-    if (!Number.isSafeInteger(id) || id < 0) throw new InputError(`${where}: ${name} ${id} is not a valid id`);
-  }
+  checkId(where, 'uid', entry.uid);
+  checkId(where, 'gid', entry.gid);
   if (!Number.isFinite(entry.mtime)) throw new InputError(`${where}: mtime ${entry.mtime} is not a time`);
   // Whole seconds, as moby's FileInfoHeader truncates them; clamped as BuildKit does.
   let mtime = Math.floor(entry.mtime);
@@ -181,14 +304,25 @@ function headerFields(entry: LayerEntry, clampTo: number | undefined): HeaderFie
   };
 }
 
+function checkId(where: string, name: string, id: number): void {
+  if (!Number.isSafeInteger(id) || id < 0) throw new InputError(`${where}: ${name} ${id} is not a valid id`);
+}
+
 /** A layer path: relative, `/`-separated, no empty, `.` or `..` component, no NUL. */
 function checkPath(path: string): void {
   if (path === '' || path.includes('\0')) throw new InputError(`layer path ${JSON.stringify(path)} is empty or holds NUL`);
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.' || part === '..') {
+  for (let start = 0; ; ) {
+    const slash = path.indexOf('/', start);
+    const end = slash === -1 ? path.length : slash;
+    const dots = end - start <= 2 && path.charCodeAt(start) === DOT && (end - start === 1 || path.charCodeAt(start + 1) === DOT);
+    if (end === start || dots) {
       throw new InputError(`layer path ${JSON.stringify(path)} is not clean and relative`, {
         hint: 'use a/b, not /a/b, ./a/b, a//b or a/../b',
       });
     }
+    if (slash === -1) return;
+    start = slash + 1;
   }
 }
+
+const DOT = 0x2e;
