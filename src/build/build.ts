@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { cacheBlobs, CacheRecords, defaultCachePolicy, loadContextFilter, openStatCache, pruneBuildCache, type LayerRef, type StatCache } from '../cache/index.ts';
@@ -167,6 +167,15 @@ async function solveAndSave<T>(statCache: StatCache | undefined, solve: () => Pr
  * blobs nothing needs any more.
  */
 async function applyCachePolicy(store: ImageStore, cache: CacheRecords): Promise<void> {
+  // Measuring the cache reads every record: done at most once a KILN_CACHE_POLICY_INTERVAL
+  // (seconds, default 60), as git's auto-gc, so a no-op build stays cheap.
+  const intervalText = process.env['KILN_CACHE_POLICY_INTERVAL'];
+  const interval = intervalText === undefined || intervalText === '' ? 60 : Number(intervalText);
+  if (!Number.isFinite(interval) || interval < 0) throw new UsageError(`KILN_CACHE_POLICY_INTERVAL: ${JSON.stringify(intervalText)} is not a number of seconds`);
+  const stamp = join(store.root, 'cache', 'policy-checked');
+  const last = await stat(stamp).then((s) => s.mtimeMs).catch(() => undefined);
+  if (last !== undefined && Date.now() - last < interval * 1000) return;
+  await writeFile(stamp, '');
   let policy;
   try {
     policy = await defaultCachePolicy(store.root);

@@ -367,13 +367,14 @@ test('the automatic cache policy trims the build cache after a build when it is 
   const { root, context } = await setup({
     'Dockerfile': 'FROM busybox AS scratchwork\nRUN head -c 100000 /dev/urandom > /big\nFROM busybox\nCOPY --from=scratchwork /big /big\n',
   });
-  ok(t, build(root, context, ['-t', 'policy:1'], { KILN_CACHE_KEEP_STORAGE: '1k' }));
-  const again = build(root, context, ['-t', 'policy:1'], { KILN_CACHE_KEEP_STORAGE: '1k' });
+  const every = { KILN_CACHE_POLICY_INTERVAL: '0' };
+  ok(t, build(root, context, ['-t', 'policy:1'], { ...every, KILN_CACHE_KEEP_STORAGE: '1k' }));
+  const again = build(root, context, ['-t', 'policy:1'], { ...every, KILN_CACHE_KEEP_STORAGE: '1k' });
   ok(t, again);
   t.true(steps(again).ran.some((s) => s.includes('RUN head')), JSON.stringify(steps(again)));
-  const kept = build(root, context, ['-t', 'policy:1'], { KILN_CACHE_KEEP_STORAGE: '1g' });
+  const kept = build(root, context, ['-t', 'policy:1'], { ...every, KILN_CACHE_KEEP_STORAGE: '1g' });
   ok(t, kept);
-  const third = build(root, context, ['-t', 'policy:1'], { KILN_CACHE_KEEP_STORAGE: '1g' });
+  const third = build(root, context, ['-t', 'policy:1'], { ...every, KILN_CACHE_KEEP_STORAGE: '1g' });
   t.deepEqual(steps(third).ran, []);
 });
 

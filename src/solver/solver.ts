@@ -145,10 +145,15 @@ async function solveGraph(
     const ignoreCache = vertex.noCache === true || options.noCache?.(vertex) === true;
     if (!ignoreCache) {
       const record = await deps.cache.get(key);
-      if (record !== undefined && (await blobsPresent(deps, record.layers))) {
-        await deps.cache.touch(key);
-        for (const layer of record.layers) await deps.touchBlob?.(layer.descriptor.digest);
-        if (slot !== undefined) await deps.cache.setLastKey(slot, key);
+      if (record !== undefined && (await blobsPresent(deps, newLayers(record.layers, parent.layers)))) {
+        // The step's own layer is marked reused; the layers below it are its parents' (marked
+        // by their steps) or a base image's, so a chain costs one touch a step, not n².
+        const own = record.layers.at(-1);
+        await Promise.all([
+          deps.cache.touch(key),
+          own === undefined ? undefined : deps.touchBlob?.(own.descriptor.digest),
+          slot === undefined ? undefined : deps.cache.lastKey(slot).then((last) => (last === key ? undefined : deps.cache.setLastKey(slot, key))),
+        ]);
         emit({ kind: 'cached', time: Date.now(), id: vertex.digest });
         return { kind: 'fs', key, layers: record.layers };
       }
@@ -194,6 +199,15 @@ function slotOf(vertex: Vertex): string | undefined {
   const position = /^\[[^\]]*\]/.exec(vertex.name)?.[0];
   if (vertex.file === undefined || position === undefined) return undefined;
   return cacheKey({ kind: 'slot', inputs: [['file', vertex.file], ['position', position]] });
+}
+
+/**
+ * The layers of a record that its parent's result does not already vouch for: its own, or
+ * all of them when the parent ran again since and made other layers.
+ */
+function newLayers(layers: readonly LayerRef[], parentLayers: readonly LayerRef[]): readonly LayerRef[] {
+  const prefix = layers.length === parentLayers.length + 1 && parentLayers.every((l, i) => layers[i]?.diffId === l.diffId);
+  return prefix ? layers.slice(-1) : layers;
 }
 
 async function blobsPresent(deps: SolverDeps, layers: readonly LayerRef[]): Promise<boolean> {

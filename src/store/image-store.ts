@@ -141,11 +141,11 @@ export class ImageStore {
   }
 
   async images(): Promise<ImageRecord[]> {
-    return (await this.#readAll<ImageRecord>('records')).sort((a, b) => a.id.localeCompare(b.id));
+    return (await this.#readAll<ImageRecord>('records')).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   async tags(): Promise<TagRecord[]> {
-    return (await this.#readAll<TagRecord>('tags')).sort((a, b) => a.name.localeCompare(b.name));
+    return (await this.#readAll<TagRecord>('tags')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   /** Every record in images/<dir>; one removed while listing is skipped. */
