@@ -1,6 +1,6 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimDirectory, currentOwner, formatOwner, isAbandoned, isAlive, parseOwner } from './index.ts';
@@ -38,4 +38,23 @@ test('a directory without its owner file is in the making for a while, then aban
   await writeFile(join(dead, 'owner'), formatOwner({ pid: 999_999_999, start: 1 }));
   t.true(await isAbandoned(dead));
   t.true(await isAbandoned(join(root, 'gone')));
+});
+
+// Regression: claimDirectory wrote the owner file in place, so a cleaner could read it empty
+// and remove the directory of a live writer (a concurrent import lost its ingest).
+test('an owner file read empty or half written counts as one still being written, not as a dead owner', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'kiln-owner-'));
+  const fresh = join(root, 'fresh');
+  await mkdir(fresh);
+  await writeFile(join(fresh, 'owner'), '');
+  t.false(await isAbandoned(fresh));
+  await writeFile(join(fresh, 'owner'), '123');
+  t.false(await isAbandoned(fresh));
+  const past = new Date(Date.now() - 3_600_000);
+  await utimes(fresh, past, past);
+  t.true(await isAbandoned(fresh));
+  const claimed = join(root, 'claimed');
+  await mkdir(claimed);
+  await claimDirectory(claimed);
+  t.deepEqual((await readdir(claimed)).sort(), ['owner'], 'no temporary file is left');
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -42,9 +42,14 @@ export function parseOwner(text: string): Owner | undefined {
   return { pid: Number(match[1]), start: Number(match[2]) };
 }
 
-/** Marks `dir` as owned by this process. */
+/**
+ * Marks `dir` as owned by this process. The owner file is written under another name and
+ * renamed into place, so a cleaner never reads it empty or half written.
+ */
 export async function claimDirectory(dir: string): Promise<void> {
-  await writeFile(join(dir, OWNER_FILE), formatOwner(currentOwner()));
+  const temporary = join(dir, `.${OWNER_FILE}.${process.pid}`);
+  await writeFile(temporary, formatOwner(currentOwner()));
+  await rename(temporary, join(dir, OWNER_FILE));
 }
 
 /**
@@ -68,7 +73,11 @@ export async function isAbandoned(dir: string): Promise<boolean> {
     return made === undefined || Date.now() - made.mtimeMs > UNCLAIMED_GRACE_MS;
   }
   const owner = parseOwner(text);
-  return owner === undefined || !isAlive(owner);
+  if (owner !== undefined) return !isAlive(owner);
+  // Unreadable as an owner (written by a kiln of before the atomic claim, cut short by a
+  // crash): like no owner file at all, abandoned only once the grace period has passed.
+  const made = await stat(dir).catch(() => undefined);
+  return made === undefined || Date.now() - made.mtimeMs > UNCLAIMED_GRACE_MS;
 }
 
 /** Start time of a process in clock ticks since boot, from proc(5); undefined if it is gone. */
