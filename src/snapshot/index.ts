@@ -19,3 +19,4 @@ export {
 } from './overlay-snapshotter.ts';
 export { openCopySnapshotter, CopySnapshotter, type CopySnapshotterOptions } from './copy-snapshotter.ts';
 export { openSnapshotter } from './open-snapshotter.ts';
+export { MergedReader, upperDirOf } from './merged-reader.ts';

@@ -8,6 +8,7 @@ import { InputError, UsageError } from '../errors/index.ts';
 import type { ExecMount, ExecOp } from '../graph/index.ts';
 import { resolveInRoot } from '../image/apply/index.ts';
 import { CAPABILITIES, type BindMount, type Capability, type RunSpec, type TmpfsMount } from '../sandbox/index.ts';
+import { MergedReader, upperDirOf } from '../snapshot/index.ts';
 import { resolveUser } from './file/index.ts';
 import { withMountedRoot } from './mounted-root.ts';
 import type { Solved } from './solved.ts';
@@ -80,10 +81,10 @@ export async function runExec(op: ExecOp, inputs: readonly Solved[], context: St
   try {
     const { mounts: binds, env: mountEnv } = await execMounts(op, inputs, context, scratch, release);
     const stubPaths = [...SANDBOX_STUBS, ...binds.map((b) => b.target)];
-    const { user, missing } = await withMountedRoot(mounts, deps.mountsDir, false, async (root) => ({
-      user: await resolveUser(root, op.user),
-      missing: await missingPaths(root, stubPaths),
-    }));
+    // Read through the snapshot's layer directories: no mount before the run.
+    const reader = new MergedReader(mounts);
+    const user = await resolveUser(await userFiles(reader, scratch), op.user);
+    const missing = [...new Set(stubPaths.flatMap((p) => ancestors(p)))].filter((p) => !reader.exists(p));
     const env = withEntries(op.env.some((e) => e.startsWith('HOME=')) ? [...op.env] : [...op.env, `HOME=${user.home}`], mountEnv);
     const spec: RunSpec = {
       argv: op.argv,
@@ -109,7 +110,10 @@ export async function runExec(op: ExecOp, inputs: readonly Solved[], context: St
       );
     }
     // Mount points the sandbox had to create are not the command's changes.
-    if (missing.length > 0) await withMountedRoot(mounts, deps.mountsDir, false, (root) => removeStubs(root, missing));
+    if (missing.length > 0) {
+      const upper = upperDirOf(mounts);
+      if (upper !== undefined) await removeStubs(upper, missing);
+    }
     const layer = await commitStep(context, key, parentName, parent.layers);
     committed = true;
     return layer;
@@ -283,14 +287,15 @@ function withEntries(env: readonly string[], extra: readonly string[]): string[]
   return [...env.filter((e) => !names.has(e.slice(0, e.indexOf('=')))), ...extra];
 }
 
-/** Which of `paths` (absolute in the root) do not exist in `root`. */
-async function missingPaths(root: string, paths: readonly string[]): Promise<string[]> {
-  const missing: string[] = [];
-  for (const path of new Set(paths.flatMap((p) => ancestors(p)))) {
-    const host = join(await resolveInRoot(root, posix.dirname(path)), posix.basename(path));
-    if ((await lstat(host).catch(() => undefined)) === undefined) missing.push(path);
+/** A directory holding the step's /etc/passwd and /etc/group (as the user database reads them), in `scratch`. */
+async function userFiles(reader: MergedReader, scratch: string): Promise<string> {
+  const root = join(scratch, 'userdb');
+  await mkdir(join(root, 'etc'), { recursive: true });
+  for (const name of ['passwd', 'group']) {
+    const data = reader.readFile(`/etc/${name}`);
+    if (data !== undefined) await writeFile(join(root, 'etc', name), data);
   }
-  return missing;
+  return root;
 }
 
 /** `/a/b/c` → `/a`, `/a/b`, `/a/b/c`. */
@@ -299,7 +304,11 @@ function ancestors(path: string): string[] {
   return parts.map((_, i) => `/${parts.slice(0, i + 1).join('/')}`);
 }
 
-/** Removes the mount points the sandbox made, deepest first, while they are still empty. */
+/**
+ * Removes the mount points the sandbox made, deepest first, while they are still empty: from
+ * the snapshot's upper directory, where a path missing before the run can only be new (names
+ * resolved inside it, so a symlink the command planted leads nowhere else).
+ */
 async function removeStubs(root: string, missing: readonly string[]): Promise<void> {
   for (const path of [...missing].sort((a, b) => b.length - a.length)) {
     const host = join(await resolveInRoot(root, dirname(path)), basename(path));
