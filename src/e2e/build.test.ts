@@ -591,3 +591,23 @@ test('--label, --no-cache-filter, --security=insecure with --allow, and tar and 
   await writeFile(path, docker.stdout);
   t.regex(execFileSync('skopeo', ['inspect', `docker-archive:${path}`], { encoding: 'utf8' }), /"Layers"/);
 });
+
+test('memory stays bounded: a 1 GiB file in the context is hashed, copied and diffed in well under its size of RSS', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nCOPY huge.bin /huge.bin\n' });
+  execFileSync('truncate', ['-s', '1G', join(context, 'huge.bin')]);
+  const { startKiln } = await import('./kiln.ts');
+  const started = startKiln(root, ['build', '--progress', 'plain', context]);
+  let peakKiB = 0;
+  const poll = setInterval(() => {
+    readFile(`/proc/${started.pid}/status`, 'utf8')
+      .then((s) => {
+        const hwm = Number(/^VmHWM:\s+(\d+) kB$/m.exec(s)?.[1] ?? 0);
+        if (hwm > peakKiB) peakKiB = hwm;
+      })
+      .catch(() => undefined);
+  }, 50);
+  const ended = await started.result.finally(() => clearInterval(poll));
+  t.is(ended.code, 0, ended.stderr);
+  t.true(peakKiB > 0, 'the peak was read');
+  t.true(peakKiB < 300 * 1024, `peak RSS ${Math.round(peakKiB / 1024)} MiB`);
+});
