@@ -26,6 +26,11 @@ export interface CacheRecord {
   readonly schema: 1;
   readonly key: CacheKey;
   readonly layers: readonly LayerRef[];
+  /**
+   * The step's layer stands on its own (`COPY --link`): `layers` is that one layer, which goes
+   * on top of whatever its parent's result is now.
+   */
+  readonly rebase?: boolean;
   readonly inputs: CacheKeyInput['inputs'];
   /** When the step ran (ISO 8601). */
   readonly created: string;

@@ -11,6 +11,7 @@ import { CAPABILITIES, type BindMount, type Capability, type RunSpec, type Tmpfs
 import { MergedReader, upperDirOf } from '../snapshot/index.ts';
 import { resolveUser } from './file/index.ts';
 import { withMountedRoot } from './mounted-root.ts';
+import { userFiles } from './user-files.ts';
 import type { Solved } from './solved.ts';
 import type { StepContext } from './step-context.ts';
 import { commitStep } from './commit-step.ts';
@@ -285,17 +286,6 @@ async function hostCapabilities(): Promise<Capability[]> {
 function withEntries(env: readonly string[], extra: readonly string[]): string[] {
   const names = new Set(extra.map((e) => e.slice(0, e.indexOf('='))));
   return [...env.filter((e) => !names.has(e.slice(0, e.indexOf('=')))), ...extra];
-}
-
-/** A directory holding the step's /etc/passwd and /etc/group (as the user database reads them), in `scratch`. */
-async function userFiles(reader: MergedReader, scratch: string): Promise<string> {
-  const root = join(scratch, 'userdb');
-  await mkdir(join(root, 'etc'), { recursive: true });
-  for (const name of ['passwd', 'group']) {
-    const data = reader.readFile(`/etc/${name}`);
-    if (data !== undefined) await writeFile(join(root, 'etc', name), data);
-  }
-  return root;
 }
 
 /** `/a/b/c` → `/a`, `/a/b`, `/a/b/c`. */

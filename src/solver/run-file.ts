@@ -9,6 +9,8 @@ import type { CopyAction, FileOp, HttpAction } from '../graph/index.ts';
 import { copyFiles, download, makeDirectory, makeFile, resolveChown, type CopySourceRoot, type Downloaded } from './file/index.ts';
 import { commitStep } from './commit-step.ts';
 import { withMountedRoot } from './mounted-root.ts';
+import { userFiles } from './user-files.ts';
+import { MergedReader } from '../snapshot/index.ts';
 import type { Solved, SolvedFs } from './solved.ts';
 import type { StepContext } from './step-context.ts';
 
@@ -18,7 +20,9 @@ import type { StepContext } from './step-context.ts';
  * the key of the stage or image it copies from.
  */
 export async function fileCacheInputs(op: FileOp, inputs: readonly Solved[], context: StepContext): Promise<CacheKeyInput['inputs']> {
-  const named: [string, string][] = [['parent', inputs[0]!.key]];
+  // A linked copy's layer does not depend on the parent, except for owner names it looks up there.
+  const byName = op.actions.some((a) => 'chown' in a && a.chown !== undefined && !/^\d+(:\d+)?$/.test(a.chown));
+  const named: [string, string][] = isLinked(op) && !byName ? [['linked', 'true']] : [['parent', inputs[0]!.key]];
   for (const [index, action] of op.actions.entries()) {
     named.push([`action ${index}`, JSON.stringify({ ...action, from: undefined })]);
     if (action.kind === 'http') {
@@ -71,23 +75,29 @@ export async function runFile(op: FileOp, inputs: readonly Solved[], context: St
   if (parent.kind !== 'fs') throw new Error('a file step on a non-file-system input');
   const parentName = await context.snapshotOf(parent.layers);
   const key = `step-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
-  const mounts = await deps.snapshotter.prepare(key, parentName, signal === undefined ? {} : { signal });
+  const linked = isLinked(op);
+  // COPY --link: the files go onto an empty snapshot, a layer of their own that does not
+  // depend on the parent (BuildKit's merge); owner names still come from the parent's files.
+  const mounts = await deps.snapshotter.prepare(key, linked ? undefined : parentName, signal === undefined ? {} : { signal });
   let committed = false;
+  const scratch = linked ? await deps.tempDir() : undefined;
   try {
+    const users = scratch === undefined ? undefined : await parentUserFiles(parentName, scratch, context);
     await withMountedRoot(mounts, deps.mountsDir, false, async (root) => {
+      const userRoot = users ?? root;
       for (const action of op.actions) {
         signal?.throwIfAborted();
         switch (action.kind) {
           case 'copy':
-            await runCopy(action, inputs, root, context);
+            await runCopy(action, inputs, root, userRoot, context);
             break;
           case 'mkdir': {
-            const owner = await resolveChown(root, action.chown);
+            const owner = await resolveChown(userRoot, action.chown);
             await makeDirectory(root, action.path, { mode: action.mode, owner });
             break;
           }
           case 'mkfile': {
-            const owner = action.chown === undefined ? { uid: 0, gid: 0 } : await resolveChown(root, action.chown);
+            const owner = action.chown === undefined ? { uid: 0, gid: 0 } : await resolveChown(userRoot, action.chown);
             await makeFile(root, action.path, action.data, { mode: action.mode, owner });
             break;
           }
@@ -99,18 +109,35 @@ export async function runFile(op: FileOp, inputs: readonly Solved[], context: St
         }
       }
     });
-    const layer = await commitStep(context, key, parentName, parent.layers);
+    const layer = linked ? await commitStep(context, key, undefined, []) : await commitStep(context, key, parentName, parent.layers);
     committed = true;
     return layer;
   } finally {
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
     if (!committed) await deps.snapshotter.remove(key).catch(() => undefined);
   }
 }
 
-async function runCopy(action: CopyAction, inputs: readonly Solved[], root: string, context: StepContext): Promise<void> {
+/** Whether a file op is a `COPY --link` (or `ADD --link`): its layer stands on its own. */
+export function isLinked(op: FileOp): boolean {
+  return op.actions.some((a) => a.kind === 'copy' && a.link);
+}
+
+/** The parent's /etc/passwd and /etc/group in `scratch`, read through a view of its snapshot. */
+async function parentUserFiles(parentName: string | undefined, scratch: string, context: StepContext): Promise<string> {
+  const view = `view-${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+  const mounts = await context.deps.snapshotter.view(view, parentName);
+  try {
+    return await userFiles(new MergedReader(mounts), scratch);
+  } finally {
+    await context.deps.snapshotter.remove(view);
+  }
+}
+
+async function runCopy(action: CopyAction, inputs: readonly Solved[], root: string, userRoot: string, context: StepContext): Promise<void> {
   const from = inputs[action.from];
   if (from === undefined) throw new Error(`copy from input ${action.from} is missing`);
-  const owner = action.chown === undefined ? undefined : await resolveChown(root, action.chown);
+  const owner = action.chown === undefined ? undefined : await resolveChown(userRoot, action.chown);
   const copy = async (source: CopySourceRoot): Promise<void> =>
     copyFiles({
       source,

@@ -5,7 +5,7 @@ import { topologicalOrder, type Op, type Vertex } from '../graph/index.ts';
 import { chainIds } from '../snapshot/index.ts';
 import type { ProgressEvent } from './progress-event.ts';
 import { execCacheInputs, runExec } from './run-exec.ts';
-import { fileCacheInputs, runFile } from './run-file.ts';
+import { fileCacheInputs, isLinked, runFile } from './run-file.ts';
 import type { Solved, SolvedFs } from './solved.ts';
 import type { SolveOptions, SolverDeps, StepContext } from './step-context.ts';
 
@@ -145,7 +145,7 @@ async function solveGraph(
     const ignoreCache = vertex.noCache === true || options.noCache?.(vertex) === true;
     if (!ignoreCache) {
       const record = await deps.cache.get(key);
-      if (record !== undefined && (await blobsPresent(deps, newLayers(record.layers, parent.layers)))) {
+      if (record !== undefined && (await blobsPresent(deps, record.rebase === true ? record.layers : newLayers(record.layers, parent.layers)))) {
         // The step's own layer is marked reused; the layers below it are its parents' (marked
         // by their steps) or a base image's, so a chain costs one touch a step, not n².
         const own = record.layers.at(-1);
@@ -155,6 +155,7 @@ async function solveGraph(
           slot === undefined ? undefined : deps.cache.lastKey(slot).then((last) => (last === key ? undefined : deps.cache.setLastKey(slot, key))),
         ]);
         emit({ kind: 'cached', time: Date.now(), id: vertex.digest });
+        if (record.rebase === true) return { kind: 'fs', key: mergedKey(parent.key, key), layers: [...parent.layers, ...record.layers] };
         return { kind: 'fs', key, layers: record.layers };
       }
     }
@@ -168,10 +169,19 @@ async function solveGraph(
     try {
       const layer = op.kind === 'exec' ? await runExec(op, inputs, context) : await runFile(op, inputs, context);
       const layers = [...parent.layers, layer];
-      await deps.cache.put({ kind: 'cache-record', schema: 1, key, layers, inputs: named, created: new Date().toISOString() });
+      const rebase = op.kind === 'file' && isLinked(op);
+      await deps.cache.put({
+        kind: 'cache-record',
+        schema: 1,
+        key,
+        layers: rebase ? [layer] : layers,
+        ...(rebase ? { rebase: true } : {}),
+        inputs: named,
+        created: new Date().toISOString(),
+      });
       if (slot !== undefined) await deps.cache.setLastKey(slot, key);
       emit({ kind: 'done', time: Date.now(), id: vertex.digest });
-      return { kind: 'fs', key, layers };
+      return { kind: 'fs', key: rebase ? mergedKey(parent.key, key) : key, layers };
     } catch (error) {
       if (signal.aborted) emit({ kind: 'canceled', time: Date.now(), id: vertex.digest });
       else emit({ kind: 'error', time: Date.now(), id: vertex.digest, message: (error as Error).message });
@@ -192,6 +202,14 @@ async function solveGraph(
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * The key of a linked step's result: its own layer's key (which leaves the parent out) merged
+ * with the parent's, so the steps after it still depend on everything below.
+ */
+function mergedKey(parent: CacheKey, layer: CacheKey): CacheKey {
+  return cacheKey({ kind: 'merge', inputs: [['parent', parent], ['layer', layer]] });
 }
 
 /** A step's identity across builds (Dockerfile, stage and position), for miss explanations. */
