@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { busyboxRootfsTar } from './busybox.ts';
 import { CLI, kiln, kilnAsync, type Run } from './kiln.ts';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 
 /*
@@ -609,4 +609,33 @@ test('COPY --link makes a layer of its own: kept from the cache when an earlier 
   t.true(s.ran.some((x) => x.includes('RUN cat')), JSON.stringify(s));
   t.is(await readFile(join(again, 'both'), 'utf8'), '2\napp');
   t.is(await readFile(join(again, 'app', 'app.txt'), 'utf8'), 'app');
+});
+
+test('--ssh forwards an agent socket, --max-parallelism 1 runs stages one at a time, --cpus is accepted, --progress tty draws a final frame', async (t) => {
+  const agent = join(work, `agent-${n++}.sock`);
+  const server = createNetServer((socket) => socket.end('agent\n'));
+  await new Promise<void>((resolve) => server.listen(agent, resolve));
+  t.teardown(() => server.close());
+  const { root, context } = await setup({
+    'Dockerfile': [
+      'FROM busybox AS a',
+      'RUN sleep 1 && echo a > /a',
+      'FROM busybox AS b',
+      'RUN sleep 1 && echo b > /b',
+      'FROM busybox',
+      'COPY --from=a /a /a',
+      'COPY --from=b /b /b',
+      'RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo "$SSH_AUTH_SOCK" > /sock',
+      '',
+    ].join('\n'),
+  });
+  const out = join(context, '..', 'out');
+  const started = Date.now();
+  const r = await kilnAsync(root, ['build', '--progress', 'tty', '--ssh', `default=${agent}`, '--max-parallelism', '1', '--cpus', '1.5', '--output', `type=local,dest=${out}`, context]);
+  const elapsed = Date.now() - started;
+  t.is(r.code, 0, r.stderr);
+  t.regex(await readFile(join(out, 'sock'), 'utf8'), /^\/run\/buildkit\/ssh_agent\.0\n$/);
+  t.false(existsSync(join(out, 'run', 'buildkit')), 'the socket mount point is not in the image');
+  t.true(elapsed >= 2000, `two sleep stages one at a time took ${elapsed} ms`);
+  t.regex(r.stderr, /FINISHED/);
 });
