@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { cacheBlobs, CacheRecords, defaultCachePolicy, loadContextFilter, openStatCache, pruneBuildCache, type LayerRef, type StatCache } from '../cache/index.ts';
 import type { Digest } from '../content/index.ts';
-import { DockerfileError, InputError, UsageError } from '../errors/index.ts';
+import { ConflictError, DockerfileError, InputError, UsageError } from '../errors/index.ts';
 import { recordBuiltImage, writeOutput, type BuildOutput } from '../exporter/index.ts';
 import { compile } from '../frontend/index.ts';
 import { decodeManifest, hostArchitecture, MediaType, type ImageConfig } from '../image/index.ts';
 import { LinuxExecutor, type RunResources } from '../sandbox/index.ts';
 import { openSnapshotter } from '../snapshot/index.ts';
 import { cleanAbandonedMounts, createSolver, type ProgressSink } from '../solver/index.ts';
-import { normaliseName, readImageConfig, resolveImage, type ImageStore } from '../store/index.ts';
+import { acquireLock, normaliseName, readImageConfig, resolveImage, type ImageStore } from '../store/index.ts';
 import { checkSyntaxDirective, parseDockerfile, type Diagnostic } from '../syntax/index.ts';
 
 /** What `kiln build` asks for, already parsed from the command line. */
@@ -108,6 +108,15 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
       touchBlob: (digest) => store.touch(digest),
       ...(statCache === undefined ? {} : { statCache }),
       secrets: (id) => readSecret(request.secrets.get(id)),
+      lockFile: async (path, wait, lockSignal) => {
+        try {
+          const lock = await acquireLock(path, { timeoutMs: wait ? 24 * 3600_000 : 0, ...(lockSignal === undefined ? {} : { signal: lockSignal }) });
+          return () => lock.release();
+        } catch (error) {
+          if (!wait && error instanceof ConflictError) return undefined;
+          throw error;
+        }
+      },
       sshAgents: (id) => request.ssh.get(id),
       mountsDir,
       cacheMountsDir: join(store.root, 'cache', 'mounts'),

@@ -639,3 +639,19 @@ test('--ssh forwards an agent socket, --max-parallelism 1 runs stages one at a t
   t.true(elapsed >= 2000, `two sleep stages one at a time took ${elapsed} ms`);
   t.regex(r.stderr, /FINISHED/);
 });
+
+test('a cache mount with sharing=locked is used by one build at a time, across kiln processes', async (t) => {
+  const step = (name: string) =>
+    `FROM busybox\nRUN --mount=type=cache,id=shared,target=/c,sharing=locked sh -c "echo start ${name} >> /c/log; sleep 1; echo end ${name} >> /c/log"\n`;
+  const { root, context } = await setup({ 'Dockerfile': step('one') });
+  const other = join(context, '..', 'other');
+  await mkdir(other);
+  await writeFile(join(other, 'Dockerfile'), step('two'));
+  const [a, b] = await Promise.all([kilnAsync(root, ['build', '--progress', 'plain', context]), kilnAsync(root, ['build', '--progress', 'plain', other])]);
+  t.is(a.code, 0, a.stderr);
+  t.is(b.code, 0, b.stderr);
+  const log = (await readFile(join(root, 'cache', 'mounts', Buffer.from('shared').toString('base64url'), 'log'), 'utf8')).trim().split('\n');
+  t.is(log.length, 4);
+  t.true(log[0]!.startsWith('start') && log[1]!.startsWith('end') && log[2]!.startsWith('start') && log[3]!.startsWith('end'), log.join(' | '));
+  t.is(log[0]!.slice(6), log[1]!.slice(4));
+});

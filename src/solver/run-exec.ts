@@ -78,7 +78,7 @@ export async function runExec(op: ExecOp, inputs: readonly Solved[], context: St
   const mounts = await deps.snapshotter.prepare(key, parentName, signal === undefined ? {} : { signal });
   let committed = false;
   const scratch = await deps.tempDir();
-  const release: (() => void)[] = [];
+  const release: (() => void | Promise<void>)[] = [];
   try {
     const { mounts: binds, env: mountEnv } = await execMounts(op, inputs, context, scratch, release);
     const stubPaths = [...SANDBOX_STUBS, ...binds.map((b) => b.target)];
@@ -119,7 +119,7 @@ export async function runExec(op: ExecOp, inputs: readonly Solved[], context: St
     committed = true;
     return layer;
   } finally {
-    for (const fn of release) fn();
+    for (const fn of release.reverse()) await fn();
     await rm(scratch, { recursive: true, force: true });
     if (!committed) await deps.snapshotter.remove(key).catch(() => undefined);
   }
@@ -131,7 +131,7 @@ async function execMounts(
   inputs: readonly Solved[],
   context: StepContext,
   scratch: string,
-  release: (() => void)[],
+  release: (() => void | Promise<void>)[],
 ): Promise<{ mounts: (BindMount | TmpfsMount)[]; env: string[] }> {
   const mounts: (BindMount | TmpfsMount)[] = [];
   const env: string[] = [];
@@ -155,7 +155,7 @@ async function execMount(
   inputs: readonly Solved[],
   context: StepContext,
   scratch: string,
-  release: (() => void)[],
+  release: (() => void | Promise<void>)[],
 ): Promise<{ mount: BindMount | TmpfsMount | undefined; env: string[] }> {
   const { deps } = context;
   switch (mount.kind) {
@@ -163,10 +163,16 @@ async function execMount(
       const base = join(deps.cacheMountsDir, cacheDirName(mount.id));
       let dir = base;
       if (mount.sharing === 'locked') {
+        // One step at a time: in this process, then across kiln processes (a lock file).
         release.push(await lockCacheMount(base));
-      } else if (mount.sharing === 'private' && !claimPrivate(base, release)) {
-        // In use by another step of this process: a fresh directory, discarded afterwards.
-        dir = join(scratch, `cache-${index}`);
+        const unlock = await deps.lockFile?.(await mountLockPath(deps.cacheMountsDir, mount.id), true, context.signal);
+        if (unlock !== undefined) release.push(unlock);
+      } else if (mount.sharing === 'private') {
+        const claimed =
+          claimPrivate(base, release) &&
+          (deps.lockFile === undefined || (await claimFile(deps.lockFile, await mountLockPath(deps.cacheMountsDir, mount.id), release)));
+        // In use by another step: a fresh directory, discarded afterwards.
+        if (!claimed) dir = join(scratch, `cache-${index}`);
       }
       await mkdir(dir, { recursive: true });
       if ((await readdir(dir)).length === 0) {
@@ -258,14 +264,35 @@ async function lockCacheMount(dir: string): Promise<() => void> {
   };
 }
 
+/** Takes the lock file without waiting; false when another holds it. */
+async function claimFile(
+  lockFile: NonNullable<StepContext['deps']['lockFile']>,
+  path: string,
+  release: (() => void | Promise<void>)[],
+): Promise<boolean> {
+  const unlock = await lockFile(path, false);
+  if (unlock === undefined) return false;
+  release.push(unlock);
+  return true;
+}
+
 /** Cache mounts with sharing=private in use by a step of this process. */
 const privateInUse = new Set<string>();
 
-function claimPrivate(dir: string, release: (() => void)[]): boolean {
+function claimPrivate(dir: string, release: (() => void | Promise<void>)[]): boolean {
   if (privateInUse.has(dir)) return false;
   privateInUse.add(dir);
-  release.push(() => privateInUse.delete(dir));
+  release.push(() => {
+    privateInUse.delete(dir);
+  });
   return true;
+}
+
+/** The lock file of a cache mount, beside (not inside) the cache mounts' directory. */
+async function mountLockPath(cacheMountsDir: string, id: string): Promise<string> {
+  const dir = join(dirname(cacheMountsDir), 'mount-locks');
+  await mkdir(dir, { recursive: true });
+  return join(dir, `${cacheDirName(id)}.lock`);
 }
 
 function cacheDirName(id: string): string {

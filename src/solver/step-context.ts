@@ -28,6 +28,12 @@ export interface SolverDeps {
   readonly secrets?: (id: string) => Promise<Buffer | undefined>;
   /** The agent socket forwarded for an SSH id (`--ssh id=SOCKET`), or undefined. */
   readonly sshAgents?: (id: string) => string | undefined;
+  /**
+   * Takes an exclusive lock file shared by every kiln process (cache mounts with
+   * sharing=locked wait for it; sharing=private takes it only when free: `wait` false, and
+   * undefined comes back when another holds it). Resolves to the release.
+   */
+  readonly lockFile?: (path: string, wait: boolean, signal?: AbortSignal) => Promise<(() => Promise<void>) | undefined>;
   /** Scratch space for a step's private files (heredoc scripts). */
   readonly tempDir: () => Promise<string>;
 }
