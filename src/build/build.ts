@@ -139,7 +139,7 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
     await applyCachePolicy(store, cache);
     const names = tags.length > 0 ? tags : [built.record.id];
     for (const output of request.outputs) {
-      await writeOutput(store, output, { names, layers: solved.layers }, request.stdout as never, signal);
+      await writeOutput(store, output, { names, id: built.record.id, config: built.config, layers: solved.layers }, request.stdout as never, signal);
     }
     return { id: built.record.id, manifest: built.composed.manifest, tags };
   } finally {

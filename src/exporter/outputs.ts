@@ -6,10 +6,12 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { LayerRef } from '../cache/index.ts';
 import { UsageError } from '../errors/index.ts';
-import { layerCompression } from '../image/index.ts';
+import { layerCompression, type ImageConfig } from '../image/index.ts';
 import { applyLayer } from '../image/apply/index.ts';
-import { decompressLayer } from '../image/layer/index.ts';
+import { decompressLayer, type WritableCompression } from '../image/layer/index.ts';
 import { saveImages, type ImageStore } from '../store/index.ts';
+import type { Digest } from '../content/index.ts';
+import { convertImage } from './convert-image.ts';
 
 /**
  * Where a build's result goes besides the store (`--output`, buildx's names):
@@ -18,15 +20,16 @@ import { saveImages, type ImageStore } from '../store/index.ts';
  * `tar` that file system as a tar.
  */
 export type BuildOutput =
-  | { readonly type: 'image'; readonly rewriteTimestamp: boolean }
-  | { readonly type: 'oci' | 'docker'; readonly dest: string; readonly rewriteTimestamp: boolean }
+  | { readonly type: 'image'; readonly rewriteTimestamp: boolean; readonly compression: WritableCompression | undefined }
+  | { readonly type: 'oci' | 'docker'; readonly dest: string; readonly rewriteTimestamp: boolean; readonly compression: WritableCompression | undefined }
   | { readonly type: 'local'; readonly dest: string }
   | { readonly type: 'tar'; readonly dest: string };
 
 /**
  * Parses one `--output` value: `type=oci,dest=out.tar`, `type=local,dest=dir`, or a bare path
- * (buildx: a directory → local). `compression=` is accepted for image outputs as gzip only
- * for now; `rewrite-timestamp=true` clamps the mtimes in new layers to SOURCE_DATE_EPOCH.
+ * (buildx: a directory → local). `compression=gzip|zstd|uncompressed` chooses the layer codec
+ * of an image output; `rewrite-timestamp=true` clamps the mtimes in new layers to
+ * SOURCE_DATE_EPOCH.
  * @throws UsageError naming the key or value that is wrong.
  */
 export function parseOutput(text: string): BuildOutput {
@@ -40,7 +43,7 @@ export function parseOutput(text: string): BuildOutput {
   const type = fields.get('type');
   const dest = fields.get('dest');
   for (const key of fields.keys()) {
-    if (!['type', 'dest', 'compression', 'name', 'oci-mediatypes', 'force-compression', 'compression-level', 'rewrite-timestamp'].includes(key)) {
+    if (!['type', 'dest', 'compression', 'name', 'oci-mediatypes', 'rewrite-timestamp'].includes(key)) {
       throw new UsageError(`--output ${JSON.stringify(text)}: unknown key ${JSON.stringify(key)}`);
     }
   }
@@ -49,20 +52,25 @@ export function parseOutput(text: string): BuildOutput {
     throw new UsageError(`--output ${JSON.stringify(text)}: rewrite-timestamp must be true or false`);
   }
   const rewriteTimestamp = rewrite === 'true';
-  const compression = fields.get('compression');
-  if (compression !== undefined && compression !== 'gzip') {
-    // TODO(#6): zstd and uncompressed image outputs (layers are stored gzip-compressed today).
-    throw new UsageError(`--output ${JSON.stringify(text)}: compression=${compression} is not supported yet (gzip is)`);
+  const compressionText = fields.get('compression');
+  if (compressionText !== undefined && compressionText !== 'gzip' && compressionText !== 'zstd' && compressionText !== 'uncompressed') {
+    throw new UsageError(`--output ${JSON.stringify(text)}: compression must be gzip, zstd or uncompressed`);
+  }
+  const compression = compressionText as WritableCompression | undefined;
+  const ociTypes = fields.get('oci-mediatypes');
+  if (ociTypes !== undefined && ociTypes !== 'true') {
+    // TODO(#6): Docker media types in exported manifests.
+    throw new UsageError(`--output ${JSON.stringify(text)}: kiln writes OCI media types (oci-mediatypes=true)`);
   }
   switch (type) {
     case 'image':
-      return { type: 'image', rewriteTimestamp };
+      return { type: 'image', rewriteTimestamp, compression };
     case 'oci':
     case 'docker':
     case 'local':
     case 'tar':
       if (dest === undefined || dest === '') throw new UsageError(`--output ${JSON.stringify(text)}: type=${type} needs dest=`);
-      if (type === 'oci' || type === 'docker') return { type, dest, rewriteTimestamp };
+      if (type === 'oci' || type === 'docker') return { type, dest, rewriteTimestamp, compression };
       return { type, dest };
     case undefined:
       throw new UsageError(`--output ${JSON.stringify(text)}: type= is missing`);
@@ -73,20 +81,32 @@ export function parseOutput(text: string): BuildOutput {
   }
 }
 
-/** Writes one output of a build whose image is `imageName` (a tag or the ID) with `layers`. */
-export async function writeOutput(
-  store: ImageStore,
-  output: BuildOutput,
-  image: { readonly names: readonly string[]; readonly layers: readonly LayerRef[] },
-  stdout: Writable,
-  signal?: AbortSignal,
-): Promise<void> {
+/** The image a build recorded, as its outputs need it. */
+export interface OutputImage {
+  /** Its tags, or its ID when it has none. */
+  readonly names: readonly string[];
+  readonly id: Digest;
+  readonly config: ImageConfig;
+  readonly layers: readonly LayerRef[];
+}
+
+/** Writes one output of a build's image. */
+export async function writeOutput(store: ImageStore, output: BuildOutput, image: OutputImage, stdout: Writable, signal?: AbortSignal): Promise<void> {
   switch (output.type) {
     case 'image':
+      if (output.compression !== undefined && output.compression !== 'gzip') {
+        await convertImage(store, image.config, image.layers, output.compression, signal);
+      }
       return;
     case 'oci':
-    case 'docker':
-      return toFile(output.dest, stdout, (out) => saveImages(store, image.names, out, signal));
+    case 'docker': {
+      const manifest =
+        output.compression === undefined || output.compression === 'gzip'
+          ? undefined
+          : await convertImage(store, image.config, image.layers, output.compression, signal);
+      const forms = manifest === undefined ? undefined : new Map([[image.id, manifest]]);
+      return toFile(output.dest, stdout, (out) => saveImages(store, image.names, out, signal, forms));
+    }
     case 'local':
       await mkdir(output.dest, { recursive: true });
       return unpackInto(store, image.layers, output.dest, signal);

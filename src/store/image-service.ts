@@ -164,14 +164,21 @@ export async function loadArchive(
 /**
  * `kiln save`: the named images as one tar, at once an OCI layout and a docker archive. An
  * image named by a tag carries that name; one named by ID or digest carries none. The
- * manifest written is the one the tag's version names, else the image's latest form.
+ * manifest written is the one `forms` names for the image ID, else the one the tag's version
+ * names, else the image's latest form.
  */
-export async function saveImages(store: ImageStore, names: readonly string[], out: Writable, signal?: AbortSignal): Promise<void> {
+export async function saveImages(
+  store: ImageStore,
+  names: readonly string[],
+  out: Writable,
+  signal?: AbortSignal,
+  forms?: ReadonlyMap<string, Digest>,
+): Promise<void> {
   if (names.length === 0) throw new UsageError('kiln save needs at least one image');
   const images: ArchiveImage[] = [];
   for (const text of names) {
     const resolved = await resolveImage(store, text);
-    const manifest = pickManifest(resolved.record, resolved.manifest);
+    const manifest = pickManifest(resolved.record, forms?.get(resolved.record.id) ?? resolved.manifest);
     const manifestJson = JSON.parse((await store.content.read(manifest.digest)).toString('utf8'));
     const existing = images.find((i) => i.manifest.digest === manifest.digest);
     const tag = resolved.tag;
