@@ -31,6 +31,12 @@ export interface CacheRecord {
    * on top of whatever its parent's result is now.
    */
   readonly rebase?: boolean;
+  /**
+   * The key the step's result goes by when this record is an alias found under another key
+   * (a copy's key over the source stage's key, pointing at the record keyed by the content
+   * it read); absent when it is `key`.
+   */
+  readonly resultKey?: CacheKey;
   readonly inputs: CacheKeyInput['inputs'];
   /** When the step ran (ISO 8601). */
   readonly created: string;
@@ -155,6 +161,7 @@ function parseRecord(text: string, key: CacheKey | undefined): CacheRecord | und
   if (record.kind !== 'cache-record' || record.schema !== 1 || !isCacheKey(record.key)) return undefined;
   if (key !== undefined && record.key !== key) return undefined;
   if (!Array.isArray(record.layers) || !Array.isArray(record.inputs)) return undefined;
+  if (record.resultKey !== undefined && !isCacheKey(record.resultKey)) return undefined;
   for (const layer of record.layers as unknown[]) {
     const l = layer as Partial<LayerRef>;
     if (typeof l !== 'object' || l === null || !isDigest(l.diffId ?? '') || !isDigest((l.descriptor?.digest as Digest | undefined) ?? '')) {

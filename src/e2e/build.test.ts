@@ -201,11 +201,15 @@ test('a failing RUN fails the build with its exit code, the Dockerfile line, and
   t.true(steps(next).cached.some((x) => x.includes('RUN echo before')));
 });
 
-test('a missing COPY source fails naming the path', async (t) => {
-  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nCOPY nothere.txt /x\n' });
+test('a missing COPY source fails naming the path, as the step’s error with its Dockerfile line', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN echo a\nCOPY nothere.txt /x\nRUN echo b\n' });
   const r = kiln(root, ['build', '--progress', 'plain', context]);
   t.is(r.code, 1, r.stderr);
   t.regex(r.stderr, /nothere\.txt/);
+  t.regex(r.stderr, /Dockerfile:3/);
+  t.regex(r.stderr, />>> COPY nothere\.txt \/x/);
+  const raw = build(root, context);
+  t.true(events(raw).some((e) => e.kind === 'error' && (events(raw).find((v) => v.kind === 'vertex' && v.id === e.id)?.name ?? '').includes('COPY nothere.txt')));
 });
 
 test('a file excluded by .dockerignore is not in the context', async (t) => {
@@ -343,12 +347,39 @@ test('COPY --chown and --chmod, ADD of a local tar extracts it', async (t) => {
   t.is(await readFile(join(out, 'unpacked', 'sub', 'f'), 'utf8'), 'in tar');
 });
 
-test('RUN --network=host needs --allow network.host', async (t) => {
+test('RUN --network=host needs --allow network.host, also when the step is in the cache', async (t) => {
   const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN --network=host ls /sys/class/net > /ifaces\n' });
   const refused = kiln(root, ['build', '--progress', 'plain', context]);
   t.not(refused.code, 0);
   t.regex(refused.stderr, /network\.host/);
   ok(t, build(root, context, ['--allow', 'network.host']));
+  const cached = kiln(root, ['build', '--progress', 'plain', context]);
+  t.is(cached.code, 2, cached.stderr);
+  t.regex(cached.stderr, /network\.host/);
+});
+
+test('COPY --from a stage that ran again but made the same files is a cache hit, and so are the steps after it', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': [
+      'FROM busybox AS first',
+      'ARG V=1',
+      'RUN echo stable > /stable && echo "$V" > /v',
+      'FROM busybox',
+      'COPY --from=first /stable /stable',
+      'RUN cat /stable > /after',
+      '',
+    ].join('\n'),
+  });
+  ok(t, build(root, context));
+  const second = build(root, context, ['--build-arg', 'V=2']);
+  ok(t, second);
+  const s = steps(second);
+  t.true(s.ran.some((x) => x.includes('RUN echo stable')), JSON.stringify(s));
+  t.true(s.cached.some((x) => x.includes('COPY --from=first')), JSON.stringify(s));
+  t.true(s.cached.some((x) => x.includes('RUN cat')), JSON.stringify(s));
+  // The next rebuild finds the copy by the stage's key alone.
+  const third = build(root, context, ['--build-arg', 'V=2']);
+  t.deepEqual(steps(third).ran, []);
 });
 
 test('kiln prune --keep-storage 0 drops the build cache, so the next build runs its steps again', async (t) => {

@@ -19,7 +19,12 @@ import type { StepContext } from './step-context.ts';
  * and what each copy reads: the content digest of the files it selects from the context, or
  * the key of the stage or image it copies from.
  */
-export async function fileCacheInputs(op: FileOp, inputs: readonly Solved[], context: StepContext): Promise<CacheKeyInput['inputs']> {
+export async function fileCacheInputs(
+  op: FileOp,
+  inputs: readonly Solved[],
+  context: StepContext,
+  contentOfStates = false,
+): Promise<CacheKeyInput['inputs']> {
   // A linked copy's layer does not depend on the parent, except for owner names it looks up there.
   const byName = op.actions.some((a) => 'chown' in a && a.chown !== undefined && !/^\d+(:\d+)?$/.test(a.chown));
   const named: [string, string][] = isLinked(op) && !byName ? [['linked', 'true']] : [['parent', inputs[0]!.key]];
@@ -53,6 +58,20 @@ export async function fileCacheInputs(op: FileOp, inputs: readonly Solved[], con
         }),
       ]);
       if (rehashed.length > 0) context.explain(name, describeChanged(rehashed));
+    } else if (contentOfStates) {
+      // What the copy selects from the stage or image, by content (with owners, unless --chown).
+      const digest = await withStateView(from, context, (dir) =>
+        checksumSources({
+          source: { kind: 'rootfs', dir },
+          sources: action.sources,
+          excludes: action.excludes,
+          parents: action.parents,
+          followSymlinks: action.followSymlinks,
+          ...(action.chown === undefined ? {} : { owner: action.chown }),
+          ...(context.signal === undefined ? {} : { signal: context.signal }),
+        }),
+      );
+      named.push([`files from ${action.sources.join(' ')}`, digest]);
     } else {
       named.push([`from ${action.sources.join(' ')}`, from.key]);
     }

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
-import { cacheKey, explainMiss, type CacheKey, type CacheKeyInput, type LayerRef } from '../cache/index.ts';
-import { NotFoundError } from '../errors/index.ts';
+import { cacheKey, explainMiss, type CacheKey, type CacheRecord, type LayerRef } from '../cache/index.ts';
+import { NotFoundError, UsageError } from '../errors/index.ts';
 import { topologicalOrder, type Op, type Vertex } from '../graph/index.ts';
 import { chainIds } from '../snapshot/index.ts';
 import type { ProgressEvent } from './progress-event.ts';
@@ -63,7 +63,11 @@ async function solveGraph(
   const limit = pLimit(options.maxParallelism ?? 16);
   const results = new Map<string, Promise<Solved>>();
   const states = new Map<string, 'pending' | 'running' | 'finished'>();
-  for (const vertex of topologicalOrder([root])) {
+  const order = topologicalOrder([root]);
+  // Entitlements are checked on the whole graph before anything runs, as BuildKit does: a
+  // step found in the cache needs them as much as one that runs.
+  for (const vertex of order) checkEntitlements(vertex, options);
+  for (const vertex of order) {
     if (vertex.op.kind === 'scratch') continue;
     states.set(vertex.digest, 'pending');
     emit({ kind: 'vertex', time: Date.now(), id: vertex.digest, name: vertex.name, file: vertex.file, range: vertex.range });
@@ -134,23 +138,43 @@ async function solveGraph(
   ): Promise<Solved> => {
     const parent = inputs[0];
     if (parent?.kind !== 'fs') throw new Error(`${vertex.name}: input 0 is not a file system`);
-    const named: (readonly [string, string])[] = [
-      ...(op.kind === 'exec' ? await execCacheInputs(op, inputs, context) : await fileCacheInputs(op, inputs, context)),
-    ];
-    // How the layer is written changes its bytes: part of the key.
-    if (options.rewriteTimestamp === true && options.sourceDateEpoch !== undefined) named.push(['rewrite-timestamp', String(options.sourceDateEpoch)]);
-    if ((options.compression ?? 'gzip') !== 'gzip') named.push(['compression', options.compression ?? 'gzip']);
-    const key = cacheKey({ kind: op.kind, inputs: named });
-    const slot = slotOf(vertex);
-    const ignoreCache = vertex.noCache === true || options.noCache?.(vertex) === true;
-    if (!ignoreCache) {
-      const record = await deps.cache.get(key);
-      if (record !== undefined && (await blobsPresent(deps, record.rebase === true ? record.layers : newLayers(record.layers, parent.layers)))) {
+    let started = false;
+    try {
+      const keyOf = async (contentOfStates: boolean): Promise<{ named: (readonly [string, string])[]; key: CacheKey }> => {
+        const named: (readonly [string, string])[] = [
+          ...(op.kind === 'exec' ? await execCacheInputs(op, inputs, context) : await fileCacheInputs(op, inputs, context, contentOfStates)),
+        ];
+        // How the layer is written changes its bytes: part of the key.
+        if (options.rewriteTimestamp === true && options.sourceDateEpoch !== undefined) named.push(['rewrite-timestamp', String(options.sourceDateEpoch)]);
+        if ((options.compression ?? 'gzip') !== 'gzip') named.push(['compression', options.compression ?? 'gzip']);
+        return { named, key: cacheKey({ kind: op.kind, inputs: named }) };
+      };
+      const slot = slotOf(vertex);
+      const ignoreCache = vertex.noCache === true || options.noCache?.(vertex) === true;
+      const lookup = async (key: CacheKey): Promise<CacheRecord | undefined> => {
+        if (ignoreCache) return undefined;
+        const record = await deps.cache.get(key);
+        if (record === undefined) return undefined;
+        return (await blobsPresent(deps, record.rebase === true ? record.layers : newLayers(record.layers, parent.layers))) ? record : undefined;
+      };
+      // First the key over the keys of the states a copy reads (cheap); then, for a copy from
+      // another stage or image, the key over the content it selects, which still hits when
+      // that stage ran again and made the same files.
+      const quick = await keyOf(false);
+      let final = quick;
+      let record = await lookup(quick.key);
+      if (record === undefined && op.kind === 'file' && copiesFromStates(op, inputs)) {
+        final = await keyOf(true);
+        record = await lookup(final.key);
+        if (record !== undefined) await deps.cache.put({ ...record, key: quick.key, resultKey: record.resultKey ?? final.key });
+      }
+      if (record !== undefined) {
+        const key = record.resultKey ?? record.key;
         // The step's own layer is marked reused; the layers below it are its parents' (marked
         // by their steps) or a base image's, so a chain costs one touch a step, not n².
         const own = record.layers.at(-1);
         await Promise.all([
-          deps.cache.touch(key),
+          deps.cache.touch(record.key),
           own === undefined ? undefined : deps.touchBlob?.(own.descriptor.digest),
           slot === undefined ? undefined : deps.cache.lastKey(slot).then((last) => (last === key ? undefined : deps.cache.setLastKey(slot, key))),
         ]);
@@ -158,31 +182,34 @@ async function solveGraph(
         if (record.rebase === true) return { kind: 'fs', key: mergedKey(parent.key, key), layers: [...parent.layers, ...record.layers] };
         return { kind: 'fs', key, layers: record.layers };
       }
-    }
-    let cacheMiss: string | undefined = ignoreCache ? 'cache disabled for this step' : undefined;
-    if (cacheMiss === undefined && slot !== undefined) {
-      const last = await deps.cache.lastKey(slot);
-      const previous = last === undefined ? undefined : await deps.cache.get(last);
-      cacheMiss = explainMiss(previous?.inputs, named, details);
-    }
-    emit({ kind: 'started', time: Date.now(), id: vertex.digest, cacheMiss });
-    try {
+      let cacheMiss: string | undefined = ignoreCache ? 'cache disabled for this step' : undefined;
+      if (cacheMiss === undefined && slot !== undefined) {
+        const last = await deps.cache.lastKey(slot);
+        const previous = last === undefined ? undefined : await deps.cache.get(last);
+        cacheMiss = explainMiss(previous?.inputs, final.named, details);
+      }
+      emit({ kind: 'started', time: Date.now(), id: vertex.digest, cacheMiss });
+      started = true;
       const layer = op.kind === 'exec' ? await runExec(op, inputs, context) : await runFile(op, inputs, context);
       const layers = [...parent.layers, layer];
       const rebase = op.kind === 'file' && isLinked(op);
-      await deps.cache.put({
+      const made: CacheRecord = {
         kind: 'cache-record',
         schema: 1,
-        key,
+        key: final.key,
         layers: rebase ? [layer] : layers,
         ...(rebase ? { rebase: true } : {}),
-        inputs: named,
+        inputs: final.named,
         created: new Date().toISOString(),
-      });
-      if (slot !== undefined) await deps.cache.setLastKey(slot, key);
+      };
+      await deps.cache.put(made);
+      if (final.key !== quick.key) await deps.cache.put({ ...made, key: quick.key, resultKey: final.key });
+      if (slot !== undefined) await deps.cache.setLastKey(slot, final.key);
       emit({ kind: 'done', time: Date.now(), id: vertex.digest });
-      return { kind: 'fs', key: rebase ? mergedKey(parent.key, key) : key, layers };
+      return { kind: 'fs', key: rebase ? mergedKey(parent.key, final.key) : final.key, layers };
     } catch (error) {
+      // A failure while the key is computed (a missing COPY source) is the step's too.
+      if (!started && !signal.aborted) emit({ kind: 'started', time: Date.now(), id: vertex.digest, cacheMiss: undefined });
       if (signal.aborted) emit({ kind: 'canceled', time: Date.now(), id: vertex.digest });
       else emit({ kind: 'error', time: Date.now(), id: vertex.digest, message: (error as Error).message });
       throw error;
@@ -210,6 +237,23 @@ async function solveGraph(
  */
 function mergedKey(parent: CacheKey, layer: CacheKey): CacheKey {
   return cacheKey({ kind: 'merge', inputs: [['parent', parent], ['layer', layer]] });
+}
+
+/** Refuses a RUN that needs an entitlement the build was not given (`--allow`). */
+function checkEntitlements(vertex: Vertex, options: SolveOptions): void {
+  if (vertex.op.kind !== 'exec') return;
+  const where = vertex.file === undefined || vertex.range === undefined ? {} : { file: vertex.file, range: vertex.range };
+  if (vertex.op.network === 'host' && options.allow?.networkHost !== true) {
+    throw new UsageError(`${vertex.name}: network mode "host" is not allowed`, { ...where, hint: 'RUN --network=host needs --allow network.host' });
+  }
+  if (vertex.op.security === 'insecure' && options.allow?.securityInsecure !== true) {
+    throw new UsageError(`${vertex.name}: security mode "insecure" is not allowed`, { ...where, hint: 'RUN --security=insecure needs --allow security.insecure' });
+  }
+}
+
+/** Whether a file op copies from another stage or an image (not only from the context). */
+function copiesFromStates(op: Op & { kind: 'file' }, inputs: readonly Solved[]): boolean {
+  return op.actions.some((a) => a.kind === 'copy' && inputs[a.from]?.kind === 'fs');
 }
 
 /** A step's identity across builds (Dockerfile, stage and position), for miss explanations. */
