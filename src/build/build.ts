@@ -61,7 +61,7 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
   const { signal } = request;
   const file = request.dockerfile.path ?? 'Dockerfile';
   const platform = nativePlatform(request.platform);
-  const tags = request.tags.map((t) => normaliseName(t));
+  const tags = [...new Set([...request.tags, ...request.outputs.flatMap((o) => (o.type === 'image' ? o.names : []))].map((t) => normaliseName(t)))];
   const { ast, diagnostics } = parseDockerfile(request.dockerfile.text, { file });
   const error = diagnostics.find((d) => d.severity === 'error') ?? checkSyntaxDirective(ast);
   if (error !== undefined) {

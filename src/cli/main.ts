@@ -69,7 +69,7 @@ function registerBuildCommand(program: Command): void {
     .option('--max-parallelism <n>', 'how many steps run at once (default 16)')
     .option('--secret <spec>', 'expose a secret to RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR; repeatable', collect, [])
     .option('--ssh <spec>', 'forward an SSH agent to RUN --mount=type=ssh: default or ID[=SOCKET]; repeatable', collect, [])
-    .option('-o, --output <spec>', 'also write the result: type=oci|docker|local|tar,dest=PATH (dest=- for standard output); repeatable', collect, [])
+    .option('-o, --output <spec>', 'also write the result: type=image[,name=REF], type=oci|docker|local|tar,dest=PATH (dest=- for standard output); repeatable', collect, [])
     .option('--iidfile <file>', 'write the image ID to this file')
     .option('--metadata-file <file>', 'write the build result metadata (digests, descriptor) as JSON to this file')
     .option('--progress <mode>', 'auto, tty, plain, rawjson or quiet (default: $KILN_PROGRESS, $BUILDKIT_PROGRESS, auto)')

@@ -500,6 +500,15 @@ test('the Dockerfile can come from standard input (-f -), and the whole context 
   const fromTar = kiln(root, ['build', '--progress', 'plain', '--output', `type=local,dest=${out}`, '-'], { input: tarred });
   ok(t, fromTar);
   t.is(await readFile(join(out, 'copied.txt'), 'utf8'), 'from the context');
+  // A compressed context tar, and the file system as a tar on standard output (local, dest=-).
+  const gzipped = execFileSync('gzip', ['-c'], { input: tarred });
+  const streamed = spawnSync(process.execPath, [CLI, '--root', root, 'build', '--progress', 'quiet', '-o', 'type=local,dest=-', '-o', 'type=image,name=named:1,named:2', '-'], {
+    input: gzipped,
+    maxBuffer: 1 << 28,
+  });
+  t.is(streamed.status, 0, streamed.stderr.toString());
+  t.is(execFileSync('tar', ['-xOf', '-', 'copied.txt'], { input: streamed.stdout, encoding: 'utf8' }), 'from the context');
+  t.is(inspect(root, 'named:1').Id, inspect(root, 'named:2').Id);
 });
 
 test('--iidfile and --metadata-file describe the image built; another --platform is refused', async (t) => {

@@ -20,7 +20,13 @@ import { convertImage } from './convert-image.ts';
  * `tar` that file system as a tar.
  */
 export type BuildOutput =
-  | { readonly type: 'image'; readonly rewriteTimestamp: boolean; readonly compression: WritableCompression | undefined }
+  | {
+      readonly type: 'image';
+      readonly rewriteTimestamp: boolean;
+      readonly compression: WritableCompression | undefined;
+      /** `name=` tags (comma-separated in buildx, `name=a,name=b` too), as `-t` would. */
+      readonly names: readonly string[];
+    }
   | { readonly type: 'oci' | 'docker'; readonly dest: string; readonly rewriteTimestamp: boolean; readonly compression: WritableCompression | undefined }
   | { readonly type: 'local'; readonly dest: string }
   | { readonly type: 'tar'; readonly dest: string };
@@ -35,10 +41,19 @@ export type BuildOutput =
 export function parseOutput(text: string): BuildOutput {
   if (!text.includes('=')) return { type: 'local', dest: text };
   const fields = new Map<string, string>();
+  const names: string[] = [];
+  let key: string | undefined;
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
+    // buildx's name= takes several names separated by commas: a part without `=` after it is one more.
+    if (eq < 0 && key === 'name' && part.trim() !== '') {
+      names.push(part.trim());
+      continue;
+    }
     if (eq <= 0) throw new UsageError(`--output ${JSON.stringify(text)}: ${JSON.stringify(part)} is not key=value`);
-    fields.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+    key = part.slice(0, eq).trim().toLowerCase();
+    if (key === 'name') names.push(part.slice(eq + 1).trim());
+    fields.set(key, part.slice(eq + 1).trim());
   }
   const type = fields.get('type');
   const dest = fields.get('dest');
@@ -64,7 +79,7 @@ export function parseOutput(text: string): BuildOutput {
   }
   switch (type) {
     case 'image':
-      return { type: 'image', rewriteTimestamp, compression };
+      return { type: 'image', rewriteTimestamp, compression, names };
     case 'oci':
     case 'docker':
     case 'local':
@@ -108,6 +123,8 @@ export async function writeOutput(store: ImageStore, output: BuildOutput, image:
       return toFile(output.dest, stdout, (out) => saveImages(store, image.names, out, signal, forms));
     }
     case 'local':
+      // buildx: a local output to `-` is the file system as a tar on standard output.
+      if (output.dest === '-') return writeOutput(store, { type: 'tar', dest: '-' }, image, stdout, signal);
       await mkdir(output.dest, { recursive: true });
       return unpackInto(store, image.layers, output.dest, signal);
     case 'tar': {

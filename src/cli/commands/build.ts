@@ -11,6 +11,8 @@ import type { RunResources } from '../../sandbox/index.ts';
 import type { ImageStore } from '../../store/index.ts';
 import { formatDiagnosticLocation, type Diagnostic } from '../../syntax/index.ts';
 import { EXIT, exitCodeFor } from '../exit-codes.ts';
+import { Readable } from 'node:stream';
+import { decompress, detectCompression } from '../../image/layer/index.ts';
 import { createProgressRenderer, formatBuildFailure, parseProgressMode, progressModeFromEnv } from '../progress/index.ts';
 
 /** `kiln build`'s options as commander gives them. */
@@ -149,15 +151,19 @@ async function readInputs(
 ): Promise<{ contextDir: string | undefined; dockerfile: { path: string | undefined; text: string } }> {
   if (contextArg === '-') {
     if (file === '-') throw new UsageError('the context and the Dockerfile cannot both be read from standard input');
-    const data = await readStdin();
-    if (isTar(data)) {
+    const input = await peekStdin(512);
+    const compression = detectCompression(input.head);
+    if (compression !== 'uncompressed' || isTar(input.head)) {
+      // A context tar (plain, gzip, bzip2, xz or zstd), streamed into a temporary directory.
       const dir = await mkdtemp(join(tmpdir(), 'kiln-context-'));
       cleanup.push(() => rm(dir, { recursive: true, force: true }));
-      await extractTar(data, dir);
+      await extractTar(decompress(input.stream, compression, { name: 'the context tar on standard input' }), dir);
       const path = join(dir, file ?? 'Dockerfile');
       return { contextDir: dir, dockerfile: { path: file ?? 'Dockerfile', text: await readDockerfile(path) } };
     }
-    return { contextDir: undefined, dockerfile: { path: undefined, text: data.toString('utf8') } };
+    const chunks: Buffer[] = [];
+    for await (const chunk of input.stream) chunks.push(chunk as Buffer);
+    return { contextDir: undefined, dockerfile: { path: undefined, text: Buffer.concat(chunks).toString('utf8') } };
   }
   const contextDir = resolve(contextArg);
   const info = await stat(contextDir).catch(() => undefined);
@@ -174,16 +180,46 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The first `size` bytes of standard input (fewer when it is shorter), and all of it as a stream. */
+async function peekStdin(size: number): Promise<{ head: Buffer; stream: Readable }> {
+  const iterator = process.stdin[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let ended = false;
+  while (length < size) {
+    const next = await iterator.next();
+    if (next.done === true) {
+      ended = true;
+      break;
+    }
+    chunks.push(next.value as Buffer);
+    length += (next.value as Buffer).length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* all(): AsyncGenerator<Buffer> {
+    yield head;
+    if (ended) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield next.value as Buffer;
+    }
+  }
+  return { head, stream: Readable.from(all()) };
+}
+
 /** A POSIX tar has `ustar` at offset 257 of its first header. */
 function isTar(data: Buffer): boolean {
   return data.length >= 512 && data.subarray(257, 262).toString('latin1') === 'ustar';
 }
 
-async function extractTar(data: Buffer, dir: string): Promise<void> {
+async function extractTar(data: Readable, dir: string): Promise<void> {
   const child = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-C', dir, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(data);
+  data.on('error', (error) => child.stdin.destroy(error));
+  child.stdin.on('error', () => undefined);
+  data.pipe(child.stdin);
   const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) throw new InputError(`the context tar from standard input could not be read: ${stderr.trim()}`);
 }
