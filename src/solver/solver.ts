@@ -21,6 +21,12 @@ export interface Solver {
   solve(root: Vertex, options?: SolveOptions): Promise<SolvedFs>;
 }
 
+/** The real runners: RUN in the sandbox, file steps through overlay mounts. */
+const DEFAULT_RUNNERS: NonNullable<SolverDeps['runners']> = {
+  exec: { cacheInputs: (op, inputs, context) => execCacheInputs(op, inputs, context), run: runExec },
+  file: { cacheInputs: fileCacheInputs, run: runFile },
+};
+
 /** Makes a solver over injected parts (the snapshotter, the executor, the cache index…). */
 export function createSolver(deps: SolverDeps): Solver {
   // One unpack per layer stack at a time in this process: two steps on one base share it.
@@ -49,6 +55,7 @@ async function solveGraph(
   options: SolveOptions,
   snapshotOf: (layers: readonly LayerRef[], signal: AbortSignal | undefined) => Promise<string | undefined>,
 ): Promise<SolvedFs> {
+  const runners = deps.runners ?? DEFAULT_RUNNERS;
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -142,7 +149,9 @@ async function solveGraph(
     try {
       const keyOf = async (contentOfStates: boolean): Promise<{ named: (readonly [string, string])[]; key: CacheKey }> => {
         const named: (readonly [string, string])[] = [
-          ...(op.kind === 'exec' ? await execCacheInputs(op, inputs, context) : await fileCacheInputs(op, inputs, context, contentOfStates)),
+          ...(op.kind === 'exec'
+            ? await runners.exec.cacheInputs(op, inputs, context, contentOfStates)
+            : await runners.file.cacheInputs(op, inputs, context, contentOfStates)),
         ];
         // How the layer is written changes its bytes: part of the key.
         if (options.rewriteTimestamp === true && options.sourceDateEpoch !== undefined) named.push(['rewrite-timestamp', String(options.sourceDateEpoch)]);
@@ -190,7 +199,7 @@ async function solveGraph(
       }
       emit({ kind: 'started', time: Date.now(), id: vertex.digest, cacheMiss });
       started = true;
-      const layer = op.kind === 'exec' ? await runExec(op, inputs, context) : await runFile(op, inputs, context);
+      const layer = op.kind === 'exec' ? await runners.exec.run(op, inputs, context) : await runners.file.run(op, inputs, context);
       const layers = [...parent.layers, layer];
       const rebase = op.kind === 'file' && isLinked(op);
       const made: CacheRecord = {

@@ -1,13 +1,26 @@
-import type { CacheRecords, ContextFilter, LayerRef, StatCache } from '../cache/index.ts';
+import type { CacheKeyInput, CacheRecords, ContextFilter, LayerRef, StatCache } from '../cache/index.ts';
 import type { ContentStore, Digest } from '../content/index.ts';
-import type { Vertex } from '../graph/index.ts';
+import type { ExecOp, FileOp, Op, Vertex } from '../graph/index.ts';
+import type { Solved } from './solved.ts';
 import type { WritableCompression } from '../image/layer/index.ts';
 import type { Executor, RunResources } from '../sandbox/index.ts';
 import type { Snapshotter } from '../snapshot/index.ts';
 import type { ProgressSink } from './progress-event.ts';
 
+/**
+ * Runs one kind of step: its cache key's named inputs (computed before it runs; with
+ * `contentOfStates`, what it reads from other stages by content), and the step itself, which
+ * returns its layer.
+ */
+export interface OpRunner<O extends Op> {
+  cacheInputs(op: O, inputs: readonly Solved[], context: StepContext, contentOfStates: boolean): Promise<CacheKeyInput['inputs']>;
+  run(op: O, inputs: readonly Solved[], context: StepContext): Promise<LayerRef>;
+}
+
 /** What the solver is built from (injected: tests pass fakes). */
 export interface SolverDeps {
+  /** The runners of RUN and file steps; the real ones (sandbox, snapshots) by default. */
+  readonly runners?: { readonly exec: OpRunner<ExecOp>; readonly file: OpRunner<FileOp> };
   readonly snapshotter: Snapshotter;
   readonly executor: Executor;
   readonly content: ContentStore;
