@@ -721,3 +721,84 @@ test('--output compression=zstd or uncompressed writes the layers in that codec,
   t.is(inspect(fresh, 'codec:1').Id, inspect(root, 'codec:1').Id);
   t.is(kiln(root, ['build', '--output', 'type=oci,dest=x,compression=lz4', context]).code, 2);
 });
+
+test('COPY --parents, --exclude, symbolic --chmod, a lone --chown uid, COPY --from an index and an image, ADD of an xz tar', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': [
+      'FROM busybox AS zero',
+      'RUN echo from-index > /indexed',
+      'FROM busybox',
+      'COPY --parents a/./b/c.txt /p/',
+      'COPY --exclude=*.log logs/ /logs/',
+      'COPY --chmod=u=rwx,go=r --chown=1234 tool.sh /tool.sh',
+      'COPY --from=0 /indexed /indexed',
+      'COPY --from=busybox /bin/busybox /from-image',
+      'ADD tree.tar.xz /xz/',
+      '',
+    ].join('\n'),
+    'a/b/c.txt': 'c',
+    'logs/keep.txt': 'k',
+    'logs/drop.log': 'd',
+    'tool.sh': '#!/bin/sh\n',
+    'tree/inside.txt': 'xz',
+  });
+  execFileSync('sh', ['-c', `tar -C ${join(context, 'tree')} -cf - inside.txt | xz > ${join(context, 'tree.tar.xz')}`]);
+  const out = join(context, '..', 'out');
+  ok(t, build(root, context, ['--output', `type=local,dest=${out}`]));
+  t.is(await readFile(join(out, 'p', 'b', 'c.txt'), 'utf8'), 'c');
+  t.true(existsSync(join(out, 'logs', 'keep.txt')));
+  t.false(existsSync(join(out, 'logs', 'drop.log')));
+  const tool = await stat(join(out, 'tool.sh'));
+  t.is(`${tool.uid}:${tool.gid} ${(tool.mode & 0o777).toString(8)}`, '1234:1234 744');
+  t.is(await readFile(join(out, 'indexed'), 'utf8'), 'from-index\n');
+  t.true((await stat(join(out, 'from-image'))).size > 100_000);
+  t.is(await readFile(join(out, 'xz', 'inside.txt'), 'utf8'), 'xz');
+});
+
+test('build args and env in RUN: proxies undeclared, TARGETARCH only once declared, HOME for a uid without an entry, <<- heredocs, a miss explained by an arg', async (t) => {
+  const { root, context } = await setup({
+    'Dockerfile': [
+      'FROM busybox',
+      'RUN echo "proxy=$HTTP_PROXY arch=[$TARGETARCH]" > /before',
+      'ARG TARGETARCH',
+      'ARG MODE=a',
+      'RUN echo "arch=$TARGETARCH mode=$MODE" > /after && mkdir -p /tmp && chmod 1777 /tmp',
+      'USER 4321',
+      'RUN echo "home=$HOME id=$(id -u):$(id -g)" > /tmp/user',
+      'USER root',
+      'RUN <<-EOF',
+      '\techo tabs-stripped > /heredoc',
+      '\tEOF',
+      '',
+    ].join('\n'),
+  });
+  const out = join(context, '..', 'out');
+  ok(t, build(root, context, ['--build-arg', 'HTTP_PROXY=http://proxy.invalid:3128', '--output', `type=local,dest=${out}`]));
+  t.is(await readFile(join(out, 'before'), 'utf8'), 'proxy=http://proxy.invalid:3128 arch=[]\n');
+  t.regex(await readFile(join(out, 'after'), 'utf8'), /^arch=(amd64|arm64) mode=a\n$/);
+  t.is(await readFile(join(out, 'tmp', 'user'), 'utf8'), 'home=/ id=4321:0\n');
+  t.is(await readFile(join(out, 'heredoc'), 'utf8'), 'tabs-stripped\n');
+  const history = kiln(root, ['build', '--progress', 'quiet', '--build-arg', 'HTTP_PROXY=http://proxy.invalid:3128', context]);
+  ok(t, history);
+  t.false(kiln(root, ['history', '--no-trunc', history.stdout.trim()]).stdout.includes('proxy.invalid'), 'proxies stay out of the history');
+  const changed = build(root, context, ['--build-arg', 'MODE=b']);
+  ok(t, changed);
+  t.true(events(changed).some((e) => e.kind === 'started' && e.cacheMiss === 'env MODE changed'), JSON.stringify(events(changed).filter((e) => e.kind === 'started')));
+});
+
+test('a build killed with SIGKILL leaves no sandbox process or mount, and the next build works', async (t) => {
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN echo kiln-sigkill-token && sleep 300\n' });
+  const { startKiln } = await import('./kiln.ts');
+  const started = startKiln(root, ['build', '--progress', 'plain', context]);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && (await sandboxesWith('sleep 300')).length === 0) await new Promise((r) => setTimeout(r, 100));
+  process.kill(started.pid, 'SIGKILL');
+  await started.result;
+  const gone = Date.now() + 10_000;
+  while (Date.now() < gone && (await sandboxesWith('sleep 300')).length > 0) await new Promise((r) => setTimeout(r, 100));
+  t.deepEqual(await sandboxesWith('sleep 300'), []);
+  await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nRUN echo after > /after\n');
+  ok(t, build(root, context));
+  t.false((await readFile('/proc/self/mountinfo', 'utf8')).includes(root), 'no mount is left under the root');
+  t.is(kiln(root, ['fsck']).code, 0);
+});

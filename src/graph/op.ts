@@ -42,8 +42,13 @@ export interface ExecOp {
   readonly kind: 'exec';
   /** The whole command (SHELL + shell form, or the exec form), expanded as BuildKit does. */
   readonly argv: readonly string[];
-  /** `NAME=value`: the image's Env with the build args in scope, the default PATH, proxies. */
+  /** `NAME=value`: the image's Env with the build args in scope, the default PATH. */
   readonly env: readonly string[];
+  /**
+   * The proxy variables from undeclared proxy build args (`HTTP_PROXY`, …): in the command's
+   * environment, but, as in BuildKit, not in the cache key, the config or the history.
+   */
+  readonly proxyEnv?: readonly string[];
   /** Absolute working directory (WORKDIR), created when missing. */
   readonly cwd: string;
   /** USER as written after expansion (`app`, `1000`, `app:staff`); resolved in the rootfs at run time; '' for root. */

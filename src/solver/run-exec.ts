@@ -86,7 +86,7 @@ export async function runExec(op: ExecOp, inputs: readonly Solved[], context: St
     const reader = new MergedReader(mounts);
     const user = await resolveUser(await userFiles(reader, scratch), op.user);
     const missing = [...new Set(stubPaths.flatMap((p) => ancestors(p)))].filter((p) => !reader.exists(p));
-    const env = withEntries(op.env.some((e) => e.startsWith('HOME=')) ? [...op.env] : [...op.env, `HOME=${user.home}`], mountEnv);
+    const env = withEntries(op.env.some((e) => e.startsWith('HOME=')) ? [...op.env] : [...op.env, `HOME=${user.home}`], [...(op.proxyEnv ?? []), ...mountEnv]);
     const spec: RunSpec = {
       argv: op.argv,
       env,

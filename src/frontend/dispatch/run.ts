@@ -54,12 +54,12 @@ export function dispatchRun(ctx: DispatchContext, state: StageState, command: Ru
   const env = envStrings(state.env);
   const sshTarget = mounts.find((m) => m.kind === 'ssh')?.target;
   if (sshTarget !== undefined && getEnv(state.env, 'SSH_AUTH_SOCK') === undefined) env.push(`SSH_AUTH_SOCK=${sshTarget}`);
-  env.push(...ctx.proxyEnv);
 
   const op: ExecOp = {
     kind: 'exec',
     argv: args,
     env,
+    ...(ctx.proxyEnv.length === 0 ? {} : { proxyEnv: [...ctx.proxyEnv] }),
     cwd: state.dir,
     user: state.user,
     network: command.network,
