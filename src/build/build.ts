@@ -7,8 +7,8 @@ import { ConflictError, DockerfileError, InputError, UsageError } from '../error
 import { recordBuiltImage, writeOutput, type BuildOutput } from '../exporter/index.ts';
 import { compile } from '../frontend/index.ts';
 import { decodeManifest, hostArchitecture, MediaType, type ImageConfig } from '../image/index.ts';
-import { LinuxExecutor, type RunResources } from '../sandbox/index.ts';
-import { openSnapshotter } from '../snapshot/index.ts';
+import { LinuxExecutor, type Executor, type RunResources } from '../sandbox/index.ts';
+import { lazySnapshotter, openSnapshotter, overlaySupported } from '../snapshot/index.ts';
 import { cleanAbandonedMounts, createSolver, type ProgressSink } from '../solver/index.ts';
 import { acquireLock, normaliseName, readImageConfig, resolveImage, type ImageStore } from '../store/index.ts';
 import { checkSyntaxDirective, parseDockerfile, type Diagnostic } from '../syntax/index.ts';
@@ -88,7 +88,7 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
 
   const lease = await store.lease();
   try {
-    const snapshotter = await openSnapshotter({ root: store.root, content: store.content });
+    const snapshotter = lazySnapshotter(overlaySupported() ? 'overlay' : 'copy', () => openSnapshotter({ root: store.root, content: store.content }));
     const cache = await CacheRecords.open(store.root);
     const mountsDir = join(store.root, 'mounts');
     await cleanAbandonedMounts(mountsDir);
@@ -100,7 +100,7 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
         : await openStatCache(join(store.root, 'cache', 'stat', `${createHash('sha256').update(request.contextDir).digest('hex')}.json`));
     const solver = createSolver({
       snapshotter,
-      executor: new LinuxExecutor({ stateDir: await store.tempDir() }),
+      executor: lazyExecutor(() => store.tempDir()),
       content: store.content,
       cache,
       contextSource: (name) => (name === 'context' && request.contextDir !== undefined ? { dir: request.contextDir, filter } : undefined),
@@ -145,6 +145,17 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
   } finally {
     await lease.release();
   }
+}
+
+/** The sandbox executor, its state directory made on the first run (a cached build makes none). */
+function lazyExecutor(stateDir: () => Promise<string>): Executor {
+  let executor: Promise<LinuxExecutor> | undefined;
+  return {
+    run: async (spec, rootfs, io, signal) => {
+      executor ??= stateDir().then((dir) => new LinuxExecutor({ stateDir: dir }));
+      return (await executor).run(spec, rootfs, io, signal);
+    },
+  };
 }
 
 /** A secret's value, read only when a step mounts it (never kept anywhere else). */

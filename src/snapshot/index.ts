@@ -20,3 +20,4 @@ export {
 export { openCopySnapshotter, CopySnapshotter, type CopySnapshotterOptions } from './copy-snapshotter.ts';
 export { openSnapshotter } from './open-snapshotter.ts';
 export { MergedReader, upperDirOf } from './merged-reader.ts';
+export { lazySnapshotter } from './lazy-snapshotter.ts';
