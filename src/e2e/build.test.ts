@@ -787,16 +787,16 @@ test('build args and env in RUN: proxies undeclared, TARGETARCH only once declar
 });
 
 test('a build killed with SIGKILL leaves no sandbox process or mount, and the next build works', async (t) => {
-  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN echo kiln-sigkill-token && sleep 300\n' });
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN echo kiln-sigkill-token && sleep 301\n' });
   const { startKiln } = await import('./kiln.ts');
   const started = startKiln(root, ['build', '--progress', 'plain', context]);
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && (await sandboxesWith('sleep 300')).length === 0) await new Promise((r) => setTimeout(r, 100));
+  while (Date.now() < deadline && (await sandboxesWith('sleep 301')).length === 0) await new Promise((r) => setTimeout(r, 100));
   process.kill(started.pid, 'SIGKILL');
   await started.result;
   const gone = Date.now() + 10_000;
-  while (Date.now() < gone && (await sandboxesWith('sleep 300')).length > 0) await new Promise((r) => setTimeout(r, 100));
-  t.deepEqual(await sandboxesWith('sleep 300'), []);
+  while (Date.now() < gone && (await sandboxesWith('sleep 301')).length > 0) await new Promise((r) => setTimeout(r, 100));
+  t.deepEqual(await sandboxesWith('sleep 301'), []);
   await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nRUN echo after > /after\n');
   ok(t, build(root, context));
   t.false((await readFile('/proc/self/mountinfo', 'utf8')).includes(root), 'no mount is left under the root');
