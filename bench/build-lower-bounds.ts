@@ -45,3 +45,13 @@ export async function sandboxStep(rootfs: string, samples = 15): Promise<number>
   }
   return median(times);
 }
+
+/**
+ * Exporting a tree: `tar -cf INTO -C DIR .`, reading every file and writing one uncompressed
+ * tar, the floor of writing an image of that tree to a tarball. INTO must not exist; it is
+ * left for the caller to remove once measuring is over. ms.
+ */
+export async function exportTar(dir: string, into: string): Promise<number> {
+  const { ms } = await timeProcess(['tar', '-cf', into, '-C', dir, '.']);
+  return ms;
+}

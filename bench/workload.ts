@@ -19,9 +19,56 @@ export interface Measurement {
   /** kiln ÷ reference. */
   readonly ratio: number;
   /** The goal this figure is held to, when there is one, and whether this run met it. */
-  readonly target: { readonly statement: string; readonly met: boolean } | undefined;
+  readonly target: Target | undefined;
   /** Further figures worth a line of their own (sizes, differences). */
   readonly notes: readonly string[];
+  /**
+   * Peer tools (BuildKit, Buildah) measured on the same input in the same run, when the
+   * harness ran with `--peers`; absent for measurements that have none.
+   */
+  readonly peers?: readonly PeerFigure[];
+}
+
+/** A goal a measurement is held to, and whether this run met it. */
+export interface Target {
+  /** The goal in words, e.g. `≤ 0.8× BuildKit`. */
+  readonly statement: string;
+  /** Whether it was met; undefined when this run could not tell (a peer it names was not measured). */
+  readonly met: boolean | undefined;
+  /**
+   * The goal's clauses as ratios, for charts: each compares kiln with one reference
+   * (a peer, the bound, or the goal's own limit) against the highest ratio the goal allows.
+   */
+  readonly checks?: readonly TargetCheck[];
+}
+
+/** One clause of a {@link Target}: kiln ÷ `against`, held to at most `limit`. */
+export interface TargetCheck {
+  /** The clause in words, e.g. `≤ 0.8× BuildKit`. */
+  readonly statement: string;
+  /** What kiln is divided by: a peer's name, `bound`, or the limit itself (`limit`). */
+  readonly against: string;
+  /** kiln ÷ that reference; undefined when the reference was not measured. */
+  readonly ratio: number | undefined;
+  /** The highest ratio the clause allows; undefined when the reference was not measured. */
+  readonly limit: number | undefined;
+  readonly met: boolean | undefined;
+}
+
+/** A peer's median for a measurement, in the measurement's unit. */
+export interface PeerFigure {
+  /** The tool, e.g. `BuildKit` or `Buildah`. */
+  readonly name: string;
+  readonly median: number;
+  /** Every run's figure, in order. */
+  readonly values: readonly number[];
+  /**
+   * Whether it did the same work as kiln and so takes part in "best peer" and in targets;
+   * false when it did not (W7: `docker save` writes uncompressed layers, kiln gzip ones).
+   */
+  readonly comparable: boolean;
+  /** What was run, or why the figure is not comparable. */
+  readonly note: string | undefined;
 }
 
 /** What the harness passes every workload. */
@@ -30,6 +77,8 @@ export interface WorkloadOptions {
   readonly runs: number | undefined;
   /** Where progress goes (stderr), so that stdout stays machine-readable under --json. */
   readonly log: (line: string) => void;
+  /** Whether to measure the peer tools too (`--peers`); workloads without peers ignore it. */
+  readonly peers?: boolean;
 }
 
 /**

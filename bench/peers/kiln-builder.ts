@@ -1,0 +1,74 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LinuxExecutor, type RunSpec } from '../../src/sandbox/index.ts';
+import { timeProcess, type ProcessTiming } from '../time-process.ts';
+import type { Builder } from './builder.ts';
+
+/** What W8 runs in kiln's sandbox: `true`, as bench/sandbox.ts does. */
+const TRUE_SPEC: RunSpec = {
+  argv: ['/bin/true'],
+  env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+  cwd: '/',
+  user: { uid: 0, gid: 0, additionalGids: [] },
+  hostname: 'bench',
+  network: 'none',
+};
+
+/** Options of {@link createKilnBuilder}. */
+export interface KilnBuilderOptions {
+  /** The bundled CLI to run (a copy of dist/cli.js: see kiln-package.ts). */
+  readonly cli: string;
+  /** A directory only this builder writes under (created). */
+  readonly dir: string;
+  /** The busybox root file system as a plain tar, imported as busybox:latest into each fresh root. */
+  readonly baseTar: string;
+  /** The busybox root file system as a directory, which W8 runs `true` from. */
+  readonly baseRoot: string;
+}
+
+/**
+ * kiln as a {@link Builder}: every command through the bundled CLI (`node cli.js`) on a
+ * kiln root of its own; `fresh` makes a new root holding only busybox:latest (`kiln import`,
+ * untimed). kiln has no `run` command yet, so W8 times its sandbox in-process through
+ * `LinuxExecutor` (as bench/sandbox.ts does): no process start, no image lookup. Nothing to
+ * stop on close: every kiln command is a process that has exited.
+ */
+export async function createKilnBuilder(options: KilnBuilderOptions): Promise<Builder> {
+  await mkdir(options.dir, { recursive: true });
+  const executor = new LinuxExecutor();
+  const rootfs = [{ type: 'bind' as const, source: options.baseRoot, options: ['rbind', 'ro'] }];
+  let roots = 0;
+  let root: string | undefined;
+  const current = (): string => {
+    if (root === undefined) throw new Error('kiln builder: fresh() was not called');
+    return root;
+  };
+  const cli = (args: readonly string[]): Promise<ProcessTiming> => timeProcess([process.execPath, options.cli, '--root', current(), ...args]);
+  return {
+    name: 'kiln',
+    description: `kiln ${options.cli} on node ${process.version}`,
+    saves: {
+      gzip: 'kiln save -o FILE IMAGE',
+      uncompressed: 'kiln build -o type=oci,dest=FILE,compression=uncompressed -t IMAGE CONTEXT (every step cached)',
+    },
+    async fresh() {
+      root = join(options.dir, `root-${roots++}`);
+      await mkdir(root);
+      await cli(['import', options.baseTar, 'busybox:latest', '--change', 'CMD ["sh"]']);
+    },
+    build: (context, tag) => cli(['build', '--progress', 'plain', '-t', tag, context]),
+    saveImage: (tag, file, compression, context) =>
+      compression === 'gzip'
+        ? cli(['save', '-o', file, tag])
+        : // Layers are stored gzip; the uncompressed form is made once and recorded beside it.
+          cli(['build', '--progress', 'plain', '-t', tag, '-o', `type=oci,dest=${file},compression=uncompressed`, context]),
+    async startTrue() {
+      const start = performance.now();
+      const result = await executor.run(TRUE_SPEC, rootfs, {}, AbortSignal.timeout(10_000));
+      const ms = performance.now() - start;
+      if (result.exitCode !== 0) throw new Error(`kiln's sandbox: /bin/true exited ${String(result.exitCode)}`);
+      return ms;
+    },
+    async close() {},
+  };
+}
