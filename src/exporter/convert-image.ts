@@ -1,6 +1,6 @@
-import type { Digest } from '../content/index.ts';
+import { digestOf, type Digest } from '../content/index.ts';
 import { IntegrityError } from '../errors/index.ts';
-import { composeImage, layerCompression, ociLayerMediaType, validateImage, type Descriptor, type ImageConfig } from '../image/index.ts';
+import { composeImage, decodeManifest, layerCompression, MediaType, ociLayerMediaType, validateImage, type Descriptor, type ImageConfig } from '../image/index.ts';
 import { decompressLayer, writeLayerBlob, type WritableCompression } from '../image/layer/index.ts';
 import type { LayerRef } from '../cache/index.ts';
 import type { ImageStore } from '../store/index.ts';
@@ -19,6 +19,15 @@ export async function convertImage(
   compression: WritableCompression,
   signal?: AbortSignal,
 ): Promise<Digest> {
+  // A form already written in that codec is reused: conversion happens once per image and codec.
+  const record = await store.image(digestOf(JSON.stringify(config)));
+  for (const form of record?.manifests ?? []) {
+    if (form.mediaType !== MediaType.ociManifest) continue;
+    const manifest = decodeManifest(await store.content.read(form.digest), `manifest ${form.digest}`);
+    if (manifest.layers.length === layers.length && manifest.layers.every((l) => l.mediaType === ociLayerMediaType(compression))) {
+      return form.digest;
+    }
+  }
   const converted: Descriptor[] = [];
   for (const layer of layers) {
     const from = layerCompression(layer.descriptor.mediaType) ?? 'gzip';
