@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +13,10 @@ import type { Measurement, Workload, WorkloadOptions } from './workload.ts';
  * each). Cold: no stat cache, every file read and hashed; reference `sha256sum` of every
  * file (find | xargs, one process at a time). Warm: the stat cache saved by the cold run,
  * reopened from disk, so only metadata is read; reference `find -printf` of each file's
- * size, times and inode (the stat walk alone). The page cache is warm for both: what is
- * measured is kiln's work, not the disk.
+ * size, times and inode (the stat walk alone). Touched: as warm, one file given a new mtime
+ * first, so it is read again and the stat cache saved (the no-op rebuild after a `touch`);
+ * same reference. The page cache is warm for all: what is measured is kiln's work, not the
+ * disk.
  */
 
 const DIRECTORIES = 200;
@@ -46,7 +48,7 @@ function generate(root: string): { files: number; bytes: number } {
 
 export const workload: Workload = {
   name: 'contenthash',
-  description: 'cache key of COPY . over a 20,000-file, 300 MB context: cold (no stat cache) and warm (stat cache reopened)',
+  description: 'cache key of COPY . over a 20,000-file, 300 MB context: cold (no stat cache), warm (stat cache reopened), one file touched',
   async measure({ runs = 5, log }: WorkloadOptions): Promise<readonly Measurement[]> {
     const work = await mkdtemp(join(tmpdir(), 'kiln-bench-contenthash-'));
     try {
@@ -54,9 +56,9 @@ export const workload: Workload = {
       const { files, bytes } = generate(context);
       log(`contenthash: ${files} files, ${(bytes / 1e6).toFixed(0)} MB; ${runs} runs after one warm-up`);
       const request = { source: { kind: 'context' as const, dir: context }, sources: ['.'], excludes: [], parents: false, followSymlinks: true };
-      const times = { cold: [] as number[], warm: [] as number[], sha: [] as number[], find: [] as number[] };
+      const times = { cold: [] as number[], warm: [] as number[], touched: [] as number[], sha: [] as number[], find: [] as number[] };
       for (let round = 0; round <= runs; round++) {
-        const cacheFile = join(work, `stat-cache-${round}.json`);
+        const cacheFile = join(work, `stat-cache-${round}`);
         let start = performance.now();
         const cold = await openStatCache(cacheFile);
         const first = await checksumSources({ ...request, statCache: cold });
@@ -68,6 +70,15 @@ export const workload: Workload = {
         const second = await checksumSources({ ...request, statCache: warm });
         const warmTime = performance.now() - start;
         if (first !== second) throw new Error('the warm digest differs from the cold one');
+        // A new mtime for one file, a minute back (settled): it alone is read, and the cache saved.
+        const when = new Date(Date.now() - 60_000 + round);
+        utimesSync(join(context, 'pkg0', 'mod0', 'f0.ts'), when, when);
+        start = performance.now();
+        const touched = await openStatCache(cacheFile);
+        const third = await checksumSources({ ...request, statCache: touched });
+        await touched.save();
+        const touchedTime = performance.now() - start;
+        if (third !== first) throw new Error('the digest after a touch differs from the cold one');
         start = performance.now();
         execFileSync('sh', ['-c', 'find . -type f -print0 | xargs -0 sha256sum > /dev/null'], { cwd: context });
         const shaTime = performance.now() - start;
@@ -77,6 +88,7 @@ export const workload: Workload = {
         if (round === 0) continue;
         times.cold.push(coldTime);
         times.warm.push(warmTime);
+        times.touched.push(touchedTime);
         times.sha.push(shaTime);
         times.find.push(findTime);
       }
@@ -98,6 +110,7 @@ export const workload: Workload = {
         measurement('warm: stat cache reopened from disk, no file read', times.warm, "find -printf (stat walk)", times.find, [
           `${(median(times.warm) / files * 1000).toFixed(1)} µs per file`,
         ]),
+        measurement('touched: one file read again, the stat cache saved', times.touched, 'find -printf (stat walk)', times.find, []),
       ];
     } finally {
       await rm(work, { recursive: true, force: true });

@@ -97,7 +97,7 @@ export async function runBuild(store: ImageStore, request: BuildRequest): Promis
     const statCache =
       request.contextDir === undefined
         ? undefined
-        : await openStatCache(join(store.root, 'cache', 'stat', `${createHash('sha256').update(request.contextDir).digest('hex')}.json`));
+        : await openStatCache(join(store.root, 'cache', 'stat', `${createHash('sha256').update(request.contextDir).digest('hex')}.bin`));
     const solver = createSolver({
       snapshotter,
       executor: lazyExecutor(() => store.tempDir()),

@@ -1,12 +1,14 @@
 import test, { type ExecutionContext } from 'ava';
 import { chmod, lchown, link, lstat, mkdir, mkdtemp, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import type { Digest } from '../../content/index.ts';
 import { NotFoundError } from '../../errors/index.ts';
 import { lsetxattr } from '../../native/index.ts';
 import { checksumSources, type ChecksumRequest } from './checksum-sources.ts';
-import { type ContentReader, fileContentReader } from './content-reader.ts';
+import { type ContentReader, fileContentReader, poolingContentReader } from './content-reader.ts';
+import { HashWorkers } from './hash-workers.ts';
 import { ContextFilter } from './context-filter.ts';
 import { openStatCache } from './stat-cache.ts';
 
@@ -44,6 +46,13 @@ function countingReader(): ContentReader & { readonly paths: string[] } {
 }
 
 const FILES = { 'src/a.ts': 'a', 'src/lib/b.ts': 'b', 'README.md': 'readme' };
+
+/** The digests of the fixed tree below, as kiln.contenthash.v1 has given them since it began. */
+const GOLDEN = {
+  context: 'sha256:743ac4396b3014c441d0b9b2449c626985397621cc9953beaccf4b75ad3dff80' as Digest,
+  rootfs: 'sha256:92443ae45b210f5c09c74e6f52bc4bc5e98fb9777b210f08acb3227bd2939a69' as Digest,
+  selection: 'sha256:2d080d00b6af1692db9008a35e9ad64bc822b09f393e47098900a9a0c51b9904' as Digest,
+};
 
 test('the same files give the same digest wherever the context is', async (t) => {
   const one = await tree(t, FILES);
@@ -175,4 +184,89 @@ test('an aborted signal stops the checksum', async (t) => {
   const controller = new AbortController();
   controller.abort(new Error('stopped'));
   await t.throwsAsync(digest(dir, { sources: ['.'], signal: controller.signal }), { message: 'stopped' });
+});
+
+test('the digest of a fixed tree is the one kiln has always given it (cache keys survive upgrades)', async (t) => {
+  // Every kind of record: directories (one empty), files with odd names and modes, a hard
+  // link, a symlink, an extended attribute; and owners, for a stage source.
+  const dir = await tree(t, {
+    'app/main.go': 'package main\n',
+    'app/quote"and\\back\nslash é.txt': 'odd name',
+    'app/sub/big.bin': 'x'.repeat(70_000),
+    'app/sub/linked': 'shared',
+  });
+  await mkdir(join(dir, 'app/empty'));
+  await link(join(dir, 'app/sub/linked'), join(dir, 'app/sub/second'));
+  await symlink('../main.go', join(dir, 'app/sub/to-main'));
+  lsetxattr(join(dir, 'app/main.go'), 'user.kiln.golden', Buffer.from('attr'));
+  const modes: Record<string, number> = {
+    'app': 0o755,
+    'app/empty': 0o700,
+    'app/sub': 0o2775,
+    'app/main.go': 0o644,
+    'app/quote"and\\back\nslash é.txt': 0o4755,
+    'app/sub/big.bin': 0o600,
+    'app/sub/linked': 0o640,
+  };
+  for (const [path, mode] of Object.entries(modes)) {
+    await chmod(join(dir, path), mode);
+    await lchown(join(dir, path), 1000, 100);
+  }
+  await lchown(join(dir, 'app/sub/to-main'), 7, 8);
+  t.is(await digest(dir, { sources: ['app'] }), GOLDEN.context);
+  t.is(await digest(dir, { sources: ['app'], source: { kind: 'rootfs', dir } }), GOLDEN.rootfs);
+  t.is(await digest(dir, { sources: ['app/*.go', 'app/sub'], excludes: ['big.bin'] }), GOLDEN.selection);
+  // Read on worker threads, in whatever order they answer: the same.
+  const workers = new HashWorkers(2);
+  t.teardown(() => workers.close());
+  t.is(await digest(dir, { sources: ['app'], reader: poolingContentReader({ workers, inlineFiles: 0 }) }), GOLDEN.context);
+});
+
+/** A tree of `count` files in directories of 50, with a hard link, a symlink and an attribute. */
+async function wideTree(t: ExecutionContext, count: number): Promise<string> {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < count; i++) files[`d${Math.floor(i / 50)}/f${i}`] = `content ${i} `.repeat(i % 40);
+  const dir = await tree(t, files);
+  await link(join(dir, 'd0/f1'), join(dir, 'd1/linked'));
+  await symlink('../d0/f2', join(dir, 'd1/to-f2'));
+  lsetxattr(join(dir, 'd0/f3'), 'user.kiln.wide', Buffer.from('w'));
+  return dir;
+}
+
+test('reading on worker threads and in order gives the same digest, stat cache and reports as reading inline', async (t) => {
+  const dir = await wideTree(t, 1_500);
+  const store = await tree(t);
+  const workers = new HashWorkers(2);
+  t.teardown(() => workers.close());
+  const now = (): bigint => BigInt(Date.now() + 3_600_000) * 1_000_000n;
+  const inlineCache = await openStatCache(join(store, 'inline'), { now });
+  const pooledCache = await openStatCache(join(store, 'pooled'), { now });
+  const inlineReports: string[] = [];
+  const pooledReports: string[] = [];
+  const inline = await digest(dir, { sources: ['.'], reader: fileContentReader, statCache: inlineCache, onRehash: (p) => inlineReports.push(p) });
+  const pooled = await digest(dir, {
+    sources: ['.'],
+    reader: poolingContentReader({ workers, inlineFiles: 10 }),
+    statCache: pooledCache,
+    onRehash: (p) => pooledReports.push(p),
+  });
+  t.is(pooled, inline);
+  t.deepEqual(pooledReports, inlineReports);
+  t.is(pooledCache.size, inlineCache.size);
+  // The pooled run's cache serves a warm run that reads nothing.
+  const warm = countingReader();
+  t.is(await digest(dir, { sources: ['.'], reader: warm, statCache: pooledCache }), inline);
+  t.deepEqual(warm.paths, []);
+});
+
+test('a read that fails while others are in flight fails the checksum with its error', async (t) => {
+  const dir = await wideTree(t, 600);
+  const reader: ContentReader = {
+    async digest(path, size, signal) {
+      await nextTurn();
+      if (path.endsWith('/d5/f275')) throw Object.assign(new Error(`EIO: i/o error, read '${path}'`), { code: 'EIO' });
+      return fileContentReader.digest(path, size, signal);
+    },
+  };
+  await t.throwsAsync(digest(dir, { sources: ['.'], reader }), { message: /EIO.*d5\/f275/ });
 });

@@ -4,7 +4,7 @@ import { basename, relative } from 'node:path';
 import { type Digest, digestOf } from '../../content/index.ts';
 import { deviceMajor, deviceMinor, eventLoopTurns, isOverlayXattr } from '../../image/layer/index.ts';
 import { readXattrs } from '../../native/index.ts';
-import { type ContentReader, fileContentReader } from './content-reader.ts';
+import { type ContentReader, poolingContentReader } from './content-reader.ts';
 import type { CopySelection } from './copy-selection.ts';
 import { selectSources } from './select-sources.ts';
 import { SourceTree } from './source-tree.ts';
@@ -20,7 +20,10 @@ export interface ChecksumRequest extends CopySelection {
   readonly owner?: unknown;
   /** Where entry digests are remembered by metadata; the caller saves it when done. */
   readonly statCache?: StatCache;
-  /** Reads file contents (default: the file system, streamed). */
+  /**
+   * Reads file contents (default: the file system, on this thread for a small job and on hash
+   * workers past 16 MiB or 1,000 files, see poolingContentReader).
+   */
   readonly reader?: ContentReader;
   /**
    * Told each entry (its path below the source root) whose content had to be read or
@@ -47,6 +50,9 @@ const SCHEMA = 'kiln.contenthash.v1';
  *
  * An entry whose metadata is unchanged since `statCache` recorded it is neither read nor
  * asked for its extended attributes: re-hashing an unchanged tree costs one lstat(2) per entry.
+ * Entries that must be read are read while the walk goes on (up to 1,024 records wait for
+ * their reads), so a reader that works elsewhere (hash workers) overlaps the walk; the
+ * records are hashed in walk order all the same.
  *
  * @throws NotFoundError naming a source that does not exist or is excluded by the ignore
  * file (as the copy would); the abort reason when `signal` aborts
@@ -54,59 +60,78 @@ const SCHEMA = 'kiln.contenthash.v1';
 export async function checksumSources(request: ChecksumRequest): Promise<Digest> {
   const signal = request.signal;
   signal?.throwIfAborted();
-  const reader = request.reader ?? fileContentReader;
+  const reader = request.reader ?? poolingContentReader();
   const cache = request.statCache;
   const tree = await SourceTree.open(request.source);
   const selection = selectSources(tree, request);
   const owners = tree.kind === 'rootfs' && request.owner === undefined;
   const onRehash = request.onRehash;
   const rehashed = onRehash === undefined ? undefined : (path: string): void => onRehash(relative(request.source.dir, path));
-  const hash = createHash('sha256');
-  write(hash, [SCHEMA, owners]);
+  const out = new RecordWriter();
+  out.write([SCHEMA, owners]);
   const turn = eventLoopTurns();
-  for (const [index, source] of selection.sources.entries()) {
-    write(hash, ['source', index, source.matches.length]);
-    for (const match of source.matches) {
-      write(hash, ['match', basename(match.path)]);
-      const firstLinks = new Map<string, string>();
-      for (const event of walkMatch(tree, source, match, selection.exclude)) {
-        await turn();
-        signal?.throwIfAborted();
-        if (event.kind === 'leave') continue;
-        const { rel, path, stats } = event;
-        const owner = owners ? [Number(stats.uid), Number(stats.gid)] : null;
-        const mode = Number(stats.mode & 0o7777n);
-        if (event.kind === 'dir') {
-          write(hash, ['dir', rel, mode, owner, event.implied, await detail(path, stats, reader, cache, signal, rehashed)]);
-        } else if (stats.isFile()) {
-          if (stats.nlink > 1n) {
-            // fsutil links a second path to an inode it copied (getLinkSource).
-            const key = `${stats.dev}:${stats.ino}`;
-            const first = firstLinks.get(key);
-            if (first !== undefined) {
-              write(hash, ['link', rel, first]);
-              continue;
+  /**
+   * Writes the record `format` makes of an entry's detail: at once when the stat cache knows
+   * it, else once it is read (in order: later records wait in the writer meanwhile).
+   */
+  const record = (path: string, stats: BigIntStats, format: (detail: Digest) => string): void => {
+    const known = cache?.lookup(path, stats);
+    if (known !== undefined) out.line(format(known));
+    else out.later(detail(path, stats, reader, cache, signal, rehashed), format);
+  };
+  try {
+    for (const [index, source] of selection.sources.entries()) {
+      out.write(['source', index, source.matches.length]);
+      for (const match of source.matches) {
+        out.write(['match', basename(match.path)]);
+        const firstLinks = new Map<string, string>();
+        for (const event of walkMatch(tree, source, match, selection.exclude)) {
+          await turn();
+          signal?.throwIfAborted();
+          if (out.behind) await out.catchUp();
+          if (event.kind === 'leave') continue;
+          const { rel, path, stats } = event;
+          const owner: [number, number] | null = owners ? [Number(stats.uid), Number(stats.gid)] : null;
+          const mode = Number(stats.mode & 0o7777n);
+          // The commonest records are formatted by hand, byte for byte as JSON.stringify would.
+          if (event.kind === 'dir') {
+            const start = `["dir",${JSON.stringify(rel)},${mode},${ownerJson(owner)},${event.implied},"`;
+            record(path, stats, (detailDigest) => `${start}${detailDigest}"]`);
+          } else if (stats.isFile()) {
+            if (stats.nlink > 1n) {
+              // fsutil links a second path to an inode it copied (getLinkSource).
+              const key = `${stats.dev}:${stats.ino}`;
+              const first = firstLinks.get(key);
+              if (first !== undefined) {
+                out.write(['link', rel, first]);
+                continue;
+              }
+              firstLinks.set(key, rel);
             }
-            firstLinks.set(key, rel);
+            const start = `["file",${JSON.stringify(rel)},${mode},${ownerJson(owner)},"${stats.size}","`;
+            record(path, stats, (detailDigest) => `${start}${detailDigest}"]`);
+          } else if (stats.isSymbolicLink()) {
+            const target = readlinkSync(path);
+            record(path, stats, (detailDigest) => JSON.stringify(['symlink', rel, owner, target, detailDigest]));
+          } else {
+            const type = stats.isFIFO() ? 'fifo' : stats.isSocket() ? 'socket' : stats.isCharacterDevice() ? 'char' : 'block';
+            const device = type === 'char' || type === 'block' ? [deviceMajor(stats.rdev), deviceMinor(stats.rdev)] : null;
+            record(path, stats, (detailDigest) => JSON.stringify([type, rel, mode, owner, device, detailDigest]));
           }
-          write(hash, ['file', rel, mode, owner, `${stats.size}`, await detail(path, stats, reader, cache, signal, rehashed)]);
-        } else if (stats.isSymbolicLink()) {
-          write(hash, ['symlink', rel, owner, readlinkSync(path), await detail(path, stats, reader, cache, signal, rehashed)]);
-        } else {
-          const type = stats.isFIFO() ? 'fifo' : stats.isSocket() ? 'socket' : stats.isCharacterDevice() ? 'char' : 'block';
-          const device = type === 'char' || type === 'block' ? [deviceMajor(stats.rdev), deviceMinor(stats.rdev)] : null;
-          write(hash, [type, rel, mode, owner, device, await detail(path, stats, reader, cache, signal, rehashed)]);
         }
       }
     }
+    return await out.digest();
+  } finally {
+    out.abandon();
   }
-  return `sha256:${hash.digest('hex')}` as Digest;
 }
 
 /**
  * What an entry holds beyond its lstat: a file's content digest and any entry's extended
  * attributes, hashed together. Kept in the stat cache by metadata (setxattr(2) moves ctime
- * too), so an unchanged entry costs neither a read nor an llistxattr(2).
+ * too), so an unchanged entry costs neither a read nor an llistxattr(2): the caller asks the
+ * cache first, and comes here for what it does not know.
  */
 async function detail(
   path: string,
@@ -116,8 +141,6 @@ async function detail(
   signal: AbortSignal | undefined,
   onRehash?: (path: string) => void,
 ): Promise<Digest> {
-  const known = cache?.lookup(path, stats);
-  if (known !== undefined) return known;
   if (cache !== undefined && !stats.isDirectory()) onRehash?.(path);
   const readAt = cache?.now();
   const xattrs = xattrRecord(path);
@@ -135,7 +158,102 @@ function xattrRecord(path: string): [string, string][] | null {
   return names.map((name) => [name, (all[name] as Buffer).toString('base64')]);
 }
 
-/** One record: a JSON line (JSON.stringify is canonical for arrays of plain values). */
-function write(hash: Hash, record: readonly unknown[]): void {
-  hash.update(`${JSON.stringify(record)}\n`);
+/** `owner` as JSON.stringify writes it. */
+function ownerJson(owner: readonly [number, number] | null): string {
+  return owner === null ? 'null' : `[${owner[0]},${owner[1]}]`;
 }
+
+/** A record still being read, or read. */
+interface Slot {
+  text?: string;
+  failure?: { readonly error: unknown };
+  readonly ready: Promise<void>;
+}
+
+/** Records waiting for their detail before the writer stops the walk to catch up. */
+const WINDOW = 1024;
+
+/**
+ * Hashes records, one JSON line each (JSON.stringify is canonical for arrays of plain
+ * values), in the order they are given, though a record's detail may arrive later: such a
+ * record, and every one after it, waits in a queue of at most {@link WINDOW}.
+ */
+class RecordWriter {
+  readonly #hash: Hash = createHash('sha256');
+  #pending = '';
+  readonly #queue: Slot[] = [];
+  #head = 0;
+
+  /** True when the walk should wait ({@link catchUp}) before giving more records. */
+  get behind(): boolean {
+    return this.#queue.length - this.#head >= WINDOW;
+  }
+
+  write(record: readonly unknown[]): void {
+    this.line(JSON.stringify(record));
+  }
+
+  /** A record already formatted: exactly what JSON.stringify gives for it. */
+  line(json: string): void {
+    if (this.#head < this.#queue.length) this.#queue.push({ text: json, ready: READY });
+    else this.#append(json);
+  }
+
+  /**
+   * A record `format` makes of `detail` once it comes; a rejection is thrown by {@link catchUp}
+   * or {@link digest} in its turn.
+   */
+  later(detail: Promise<Digest>, format: (detail: Digest) => string): void {
+    const slot: Slot = {
+      ready: detail.then(
+        (value) => {
+          slot.text = format(value);
+        },
+        (error: unknown) => {
+          slot.failure = { error };
+        },
+      ),
+    };
+    this.#queue.push(slot);
+  }
+
+  /** Writes the queued records in order until at most `keep` wait. @throws a record's failure */
+  async catchUp(keep = WINDOW / 2): Promise<void> {
+    const queue = this.#queue;
+    while (queue.length - this.#head > keep) {
+      const slot = queue[this.#head] as Slot;
+      if (slot.text === undefined && slot.failure === undefined) await slot.ready;
+      if (slot.failure !== undefined) throw slot.failure.error;
+      this.#head += 1;
+      this.#append(slot.text as string);
+    }
+    queue.splice(0, this.#head);
+    this.#head = 0;
+  }
+
+  /** The digest of every record. @throws the first record that failed */
+  async digest(): Promise<Digest> {
+    await this.catchUp(0);
+    this.#flush();
+    return `sha256:${this.#hash.digest('hex')}` as Digest;
+  }
+
+  /** Drops what is queued (the walk failed): pending reads end unobserved. */
+  abandon(): void {
+    this.#queue.length = 0;
+    this.#head = 0;
+  }
+
+  #append(json: string): void {
+    this.#pending += `${json}\n`;
+    // Handed to the hash in pieces of about 64 KiB: one call per record costs more than the hashing.
+    if (this.#pending.length >= 65_536) this.#flush();
+  }
+
+  #flush(): void {
+    this.#hash.update(this.#pending);
+    this.#pending = '';
+  }
+}
+
+const READY = Promise.resolve();

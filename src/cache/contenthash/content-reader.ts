@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Digest } from '../../content/index.ts';
 import { eventLoopTurns } from '../../image/layer/index.ts';
+import { HashWorkers } from './hash-workers.ts';
 
 /** Reads file contents for {@link checksumSources}; tests pass one that counts. */
 export interface ContentReader {
@@ -46,3 +48,49 @@ export const fileContentReader: ContentReader = {
     return `sha256:${hash.digest('hex')}` as Digest;
   },
 };
+
+/** Options of {@link poolingContentReader}, for tests. */
+export interface PoolingOptions {
+  /** The workers to hand files to (default: one pool shared by the process). */
+  readonly workers?: HashWorkers;
+  /** Bytes read inline before files go to workers (default 16 MiB). */
+  readonly inlineBytes?: bigint;
+  /** Files read inline before files go to workers (default 1,000). */
+  readonly inlineFiles?: number;
+}
+
+let sharedWorkers: HashWorkers | undefined;
+
+/** Work (in bytes hashed, see HashWorkers.backlog) the workers may have waiting before this thread helps. */
+const MAX_BACKLOG = 16 << 20;
+
+/**
+ * A reader for one hashing job ({@link checksumSources} makes one per call): it reads like
+ * {@link fileContentReader} until it has read 16 MiB or 1,000 files, then hands files to
+ * {@link HashWorkers} (one pool for the process), so a cold context is read and hashed on other
+ * cores while the caller walks on; when the workers are behind, it reads the file itself, so
+ * that neither side waits for the other. A small job (a rebuild after an edit, a small context)
+ * never waits for a worker to start; on a machine of one core everything is read inline.
+ */
+export function poolingContentReader(options: PoolingOptions = {}): ContentReader {
+  // One core: a worker would only take turns with this thread, and add its messages.
+  if (options.workers === undefined && availableParallelism() < 2) return fileContentReader;
+  const inlineBytes = options.inlineBytes ?? 16n << 20n;
+  const inlineFiles = options.inlineFiles ?? 1_000;
+  let bytes = 0n;
+  let files = 0;
+  return {
+    digest(path: string, size: bigint, signal?: AbortSignal): Promise<Digest> {
+      if (bytes < inlineBytes && files < inlineFiles) {
+        bytes += size;
+        files += 1;
+        return fileContentReader.digest(path, size, signal);
+      }
+      if (signal?.aborted === true) return Promise.reject(signal.reason);
+      const workers = options.workers ?? (sharedWorkers ??= new HashWorkers());
+      // Workers behind (or still starting): this thread reads the file itself meanwhile.
+      if (workers.backlog >= MAX_BACKLOG) return fileContentReader.digest(path, size, signal);
+      return workers.digest(path, size);
+    },
+  };
+}

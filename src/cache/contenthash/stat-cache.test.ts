@@ -57,16 +57,79 @@ test('save writes the entries atomically and a reopened cache has them', async (
   t.is(reopened.lookup(file, stats), digestOf('one'));
 });
 
-test('a missing or malformed cache file, or another schema, opens an empty cache; malformed rows are dropped', async (t) => {
+test('a missing, foreign, truncated or damaged cache file opens an empty cache', async (t) => {
   const dir = await scratch(t);
-  t.is((await openStatCache(join(dir, 'absent.json'))).size, 0);
-  await writeFile(join(dir, 'bad.json'), '{"schema": "kiln.contenthash.statcache.v1", "entries": [["p", "x"]');
-  t.is((await openStatCache(join(dir, 'bad.json'))).size, 0);
-  const rows = [['p', '1:2:3:4:5', 'nope'], 'junk', ['q', '1:2:3:4:5', digestOf('q')]];
-  await writeFile(join(dir, 'rows.json'), JSON.stringify({ schema: 'kiln.contenthash.statcache.v1', entries: rows }));
-  t.is((await openStatCache(join(dir, 'rows.json'))).size, 1);
-  await writeFile(join(dir, 'old.json'), JSON.stringify({ schema: 'kiln.contenthash.statcache.v0', entries: rows }));
-  t.is((await openStatCache(join(dir, 'old.json'))).size, 0);
+  const path = join(dir, 'cache');
+  const file = join(dir, 'f');
+  await writeFile(file, 'one');
+  const stats = lstatSync(file, { bigint: true });
+  t.is((await openStatCache(join(dir, 'absent'))).size, 0);
+  const cache = await openStatCache(path, { now: LATER });
+  cache.record(file, stats, digestOf('one'));
+  await cache.save();
+  const good = await readFile(path);
+  t.is((await openStatCache(path, { now: LATER })).size, 1);
+  // The JSON of the first layout, a truncated file, one flipped bit in a digest or a path.
+  const variants: Buffer[] = [
+    Buffer.from(JSON.stringify({ schema: 'kiln.contenthash.statcache.v1', entries: [[file, '1:2:3:4:5', digestOf('one')]] })),
+    good.subarray(0, good.length - 1),
+    Buffer.concat([good, Buffer.from('x')]),
+  ];
+  for (const at of [48, 48 + 40, good.length - 2]) {
+    const flipped = Buffer.from(good);
+    flipped[at] = (flipped[at] as number) ^ 1;
+    variants.push(flipped);
+  }
+  for (const [index, bytes] of variants.entries()) {
+    await writeFile(path, bytes);
+    const reopened = await openStatCache(path, { now: LATER });
+    t.is(reopened.size, 0, `variant ${index}`);
+    t.is(reopened.lookup(file, stats), undefined, `variant ${index}`);
+  }
+});
+
+test('entries recorded, replaced and forgotten since opening are saved with the loaded ones', async (t) => {
+  const dir = await scratch(t);
+  const path = join(dir, 'cache');
+  const names = ['a', 'b', 'c', 'd', 'é ü/ä'];
+  const files = names.map((name) => join(dir, name.replace('/', '_')));
+  for (const file of files) await writeFile(file, file);
+  const stat = (file: string) => lstatSync(file, { bigint: true });
+  const first = await openStatCache(path, { now: LATER });
+  for (const file of files) first.record(file, stat(file), digestOf(file));
+  await first.save();
+  const [a, b, c, d, e] = files as [string, string, string, string, string];
+  const second = await openStatCache(path, { now: LATER });
+  t.is(second.size, 5);
+  second.record(b, stat(b), digestOf('b again'));
+  // Read within the racy window: forgotten.
+  second.record(c, stat(c), digestOf(c), stat(c).ctimeNs);
+  await writeFile(d, 'changed');
+  second.record(d, stat(d), digestOf('changed'));
+  await second.save();
+  const third = await openStatCache(path, { now: LATER });
+  t.is(third.size, 4);
+  t.is(third.lookup(a, stat(a)), digestOf(a));
+  t.is(third.lookup(b, stat(b)), digestOf('b again'));
+  t.is(third.lookup(c, stat(c)), undefined);
+  t.is(third.lookup(d, stat(d)), digestOf('changed'));
+  t.is(third.lookup(e, stat(e)), digestOf(e));
+});
+
+test('a cache with nothing recorded since opening does not write its file', async (t) => {
+  const dir = await scratch(t);
+  const path = join(dir, 'cache');
+  const file = join(dir, 'f');
+  await writeFile(file, 'one');
+  const first = await openStatCache(path, { now: LATER });
+  first.record(file, lstatSync(file, { bigint: true }), digestOf('one'));
+  await first.save();
+  const written = lstatSync(path, { bigint: true });
+  const second = await openStatCache(path, { now: LATER });
+  t.truthy(second.lookup(file, lstatSync(file, { bigint: true })));
+  second.record(file, lstatSync(file, { bigint: true }), digestOf('one'));
+  await second.save();
+  t.is(lstatSync(path, { bigint: true }).ino, written.ino);
 });
 
 test('past its limit the cache keeps the entries used since it was opened', async (t) => {
@@ -78,11 +141,14 @@ test('past its limit the cache keeps the entries used since it was opened', asyn
   for (const file of files) first.record(file, lstatSync(file, { bigint: true }), digestOf(file));
   await first.save();
   const second = await openStatCache(path, { now: LATER, maxEntries: 2 });
-  const [a, , c] = files as [string, string, string];
+  const [a, b, c] = files as [string, string, string];
   t.truthy(second.lookup(a, lstatSync(a, { bigint: true })));
   await writeFile(c, 'changed!');
   second.record(c, lstatSync(c, { bigint: true }), digestOf('changed!'));
   await second.save();
-  const saved = JSON.parse(await readFile(path, 'utf8')) as { entries: string[][] };
-  t.deepEqual(saved.entries.map((row) => row[0]).sort(), [a, c]);
+  const third = await openStatCache(path, { now: LATER });
+  t.is(third.size, 2);
+  t.is(third.lookup(a, lstatSync(a, { bigint: true })), digestOf(a));
+  t.is(third.lookup(b, lstatSync(b, { bigint: true })), undefined);
+  t.is(third.lookup(c, lstatSync(c, { bigint: true })), digestOf('changed!'));
 });

@@ -1,7 +1,8 @@
 import type { BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { type Digest, isDigest } from '../../content/index.ts';
+import type { Digest } from '../../content/index.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { decodeStatCacheFile, encodeStatCacheFile, SIGNATURE_FIELDS, type StatCacheRows } from './stat-cache-file.ts';
 
 /**
  * Remembers a digest of each path's content by its metadata, so hashing a context again
@@ -42,46 +43,60 @@ export interface StatCacheOptions {
  */
 export const RACY_NS = 20_000_000n;
 
-const SCHEMA = 'kiln.contenthash.statcache.v1';
-
-interface Entry {
-  /** size, mtime, ctime, inode and device, joined: compared as one string. */
-  readonly signature: string;
+/** An entry recorded since opening: its signature (size, mtime, ctime, inode, device) and digest. */
+interface Recorded {
+  readonly signature: readonly [bigint, bigint, bigint, bigint, bigint];
   readonly digest: Digest;
   used: boolean;
 }
 
-type StoredEntry = [path: string, signature: string, digest: string];
-
 /**
- * Opens the stat cache kept in `file` (JSON, written by {@link StatCache.save}); a missing,
- * unreadable or malformed file starts an empty cache, since the cache only saves work.
- * Paths are whatever the caller looks up (absolute host paths). One cache per build context
- * directory is the intended use; concurrent savers of one file leave the last one's entries.
+ * Opens the stat cache kept in `file` (the binary layout of stat-cache-file.ts, written by
+ * {@link StatCache.save}); a missing, unreadable, malformed or damaged file starts an empty
+ * cache, since the cache only saves work. Paths are whatever the caller looks up (absolute
+ * host paths). One cache per build context directory is the intended use; concurrent savers
+ * of one file leave the last one's entries.
  */
 export async function openStatCache(file: string, options: StatCacheOptions = {}): Promise<StatCache> {
-  const entries = new Map<string, Entry>();
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text !== undefined) load(text, entries);
-  return new FileStatCache(file, entries, options);
+  const bytes = await readFile(file).catch(() => undefined);
+  const rows = bytes === undefined ? undefined : decodeStatCacheFile(bytes);
+  return new FileStatCache(file, rows, options);
 }
 
+/**
+ * The entries read from the file stay in its columns (looked up by index, compared as
+ * numbers: no object or string per entry); entries recorded since sit in a map above them.
+ */
 class FileStatCache implements StatCache {
   readonly #file: string;
-  readonly #entries: Map<string, Entry>;
   readonly #now: () => bigint;
   readonly #maxEntries: number;
+  readonly #loaded: StatCacheRows;
+  /** Loaded entries by path, as their row. */
+  readonly #rows = new Map<string, number>();
+  /** Per loaded row: 1 when looked up and found since opening, 2 when dropped or replaced. */
+  readonly #rowState: Uint8Array;
+  readonly #recorded = new Map<string, Recorded>();
   #dirty = false;
 
-  constructor(file: string, entries: Map<string, Entry>, options: StatCacheOptions) {
+  constructor(file: string, loaded: StatCacheRows | undefined, options: StatCacheOptions) {
     this.#file = file;
-    this.#entries = entries;
     this.#now = options.now ?? wallClockNs;
     this.#maxEntries = options.maxEntries ?? 1_000_000;
+    this.#loaded = loaded ?? { paths: [], signatures: new BigInt64Array(0), digests: Buffer.alloc(0) };
+    const paths = this.#loaded.paths;
+    this.#rowState = new Uint8Array(paths.length);
+    for (let row = 0; row < paths.length; row += 1) this.#rows.set(paths[row] as string, row);
+    // A path twice in a file (never written so) keeps its last row; the others are dropped.
+    if (this.#rows.size !== this.#loaded.paths.length) {
+      for (const [row, path] of this.#loaded.paths.entries()) if (this.#rows.get(path) !== row) this.#rowState[row] = DROPPED;
+    }
   }
 
   get size(): number {
-    return this.#entries.size;
+    let size = this.#recorded.size;
+    for (const state of this.#rowState) if (state !== DROPPED) size += 1;
+    return size;
   }
 
   now(): bigint {
@@ -89,63 +104,107 @@ class FileStatCache implements StatCache {
   }
 
   lookup(path: string, stats: BigIntStats): Digest | undefined {
-    const entry = this.#entries.get(path);
-    if (entry === undefined || entry.signature !== signatureOf(stats)) return undefined;
-    entry.used = true;
-    return entry.digest;
+    const recorded = this.#recorded.get(path);
+    if (recorded !== undefined) {
+      if (!sameSignature(recorded.signature, stats)) return undefined;
+      recorded.used = true;
+      return recorded.digest;
+    }
+    const row = this.#rows.get(path);
+    if (row === undefined || this.#rowState[row] === DROPPED) return undefined;
+    const { signatures, digests } = this.#loaded;
+    const at = row * SIGNATURE_FIELDS;
+    if (
+      signatures[at] !== stats.size ||
+      signatures[at + 1] !== stats.mtimeNs ||
+      signatures[at + 2] !== stats.ctimeNs ||
+      signatures[at + 3] !== stats.ino ||
+      signatures[at + 4] !== stats.dev
+    ) {
+      return undefined;
+    }
+    this.#rowState[row] = USED;
+    return `sha256:${digests.toString('hex', row * 32, row * 32 + 32)}` as Digest;
   }
 
   record(path: string, stats: BigIntStats, digest: Digest, readAt: bigint = this.#now()): void {
     const changed = stats.ctimeNs > stats.mtimeNs ? stats.ctimeNs : stats.mtimeNs;
     if (changed + RACY_NS >= readAt) {
-      if (this.#entries.delete(path)) this.#dirty = true;
+      if (this.#forget(path)) this.#dirty = true;
       return;
     }
-    const signature = signatureOf(stats);
-    const known = this.#entries.get(path);
-    if (known !== undefined && known.signature === signature && known.digest === digest) {
-      known.used = true;
-      return;
-    }
-    this.#entries.set(path, { signature, digest, used: true });
+    if (this.lookup(path, stats) === digest) return;
+    this.#forget(path);
+    this.#recorded.set(path, { signature: [stats.size, stats.mtimeNs, stats.ctimeNs, stats.ino, stats.dev], digest, used: true });
     this.#dirty = true;
   }
 
   async save(): Promise<void> {
     if (!this.#dirty) return;
-    if (this.#entries.size > this.#maxEntries) {
-      for (const [path, entry] of this.#entries) if (!entry.used) this.#entries.delete(path);
+    const over = this.size > this.#maxEntries;
+    const kept: string[] = [];
+    const rows: number[] = [];
+    // Past the limit only the entries used since opening are kept; never more than the limit.
+    const keep = (path: string, used: boolean): boolean => kept.length < this.#maxEntries && (used || !over) && !path.includes('\0');
+    for (const [row, path] of this.#loaded.paths.entries()) {
+      const state = this.#rowState[row];
+      if (state === DROPPED || !keep(path, state === USED)) continue;
+      kept.push(path);
+      rows.push(row);
     }
-    const stored: StoredEntry[] = [];
-    for (const [path, entry] of this.#entries) {
-      if (stored.length >= this.#maxEntries) break;
-      stored.push([path, entry.signature, entry.digest]);
+    const recorded: Recorded[] = [];
+    for (const [path, entry] of this.#recorded) {
+      if (!keep(path, entry.used)) continue;
+      kept.push(path);
+      recorded.push(entry);
     }
-    await writeFileAtomic(this.#file, JSON.stringify({ schema: SCHEMA, entries: stored }));
+    const signatures = new BigInt64Array(kept.length * SIGNATURE_FIELDS);
+    const digests = Buffer.alloc(kept.length * 32);
+    const loaded = this.#loaded;
+    // Loaded rows kept are copied in runs of consecutive rows (usually one run: all of them).
+    for (let index = 0; index < rows.length; ) {
+      const first = rows[index] as number;
+      let end = index + 1;
+      while (end < rows.length && rows[end] === first + (end - index)) end += 1;
+      const last = first + (end - index);
+      signatures.set(loaded.signatures.subarray(first * SIGNATURE_FIELDS, last * SIGNATURE_FIELDS), index * SIGNATURE_FIELDS);
+      digests.set(loaded.digests.subarray(first * 32, last * 32), index * 32);
+      index = end;
+    }
+    for (const [offset, entry] of recorded.entries()) {
+      const index = rows.length + offset;
+      signatures.set(entry.signature, index * SIGNATURE_FIELDS);
+      digests.write(entry.digest.slice('sha256:'.length), index * 32, 32, 'hex');
+    }
+    // The file carries a digest of its body, so a torn or lost write reads as damaged (an
+    // empty cache): it need not be forced to disk before the rename.
+    await writeFileAtomic(this.#file, encodeStatCacheFile({ paths: kept, signatures, digests }), { sync: false });
     this.#dirty = false;
   }
+
+  /** Drops what is known of `path`; true when anything was. */
+  #forget(path: string): boolean {
+    const row = this.#rows.get(path);
+    let forgot = this.#recorded.delete(path);
+    if (row !== undefined && this.#rowState[row] !== DROPPED) {
+      this.#rowState[row] = DROPPED;
+      forgot = true;
+    }
+    return forgot;
+  }
 }
 
-function signatureOf(stats: BigIntStats): string {
-  return `${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}:${stats.ino}:${stats.dev}`;
-}
+const USED = 1;
+const DROPPED = 2;
 
-function load(text: string, entries: Map<string, Entry>): void {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return;
-  const { schema, entries: stored } = parsed as { schema?: unknown; entries?: unknown };
-  if (schema !== SCHEMA || !Array.isArray(stored)) return;
-  for (const row of stored as unknown[]) {
-    if (!Array.isArray(row) || row.length !== 3) continue;
-    const [path, signature, digest] = row as unknown[];
-    if (typeof path !== 'string' || typeof signature !== 'string' || typeof digest !== 'string' || !isDigest(digest)) continue;
-    entries.set(path, { signature, digest, used: false });
-  }
+function sameSignature(signature: Recorded['signature'], stats: BigIntStats): boolean {
+  return (
+    signature[0] === stats.size &&
+    signature[1] === stats.mtimeNs &&
+    signature[2] === stats.ctimeNs &&
+    signature[3] === stats.ino &&
+    signature[4] === stats.dev
+  );
 }
 
 /** The wall clock (CLOCK_REALTIME, as file times) in nanoseconds, to the microsecond. */
