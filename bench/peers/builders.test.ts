@@ -90,8 +90,9 @@ test('kiln builds, rebuilds, saves and starts true through the Builder contract'
   await contract(t, kiln, join(work, 'kiln'));
 });
 
-(('missing' in buildKit) ? test.skip : test)(`BuildKit builds, rebuilds, saves and starts true, and close stops its dockerd${'missing' in buildKit ? ` (${buildKit.missing})` : ''}`, async (t) => {
-  if ('missing' in buildKit) return;
+// These run by path only, when the peers are wanted: a missing peer fails, saying what is missing.
+test('BuildKit builds, rebuilds, saves and starts true, and close stops its dockerd', async (t) => {
+  if ('missing' in buildKit) return void t.fail(`BuildKit is not usable here: ${buildKit.missing}`);
   const dir = join(work, 'buildkit');
   const builder = await createBuildKitBuilder({ dir, baseImage, ...buildKit });
   await contract(t, builder, dir);
@@ -101,16 +102,16 @@ test('kiln builds, rebuilds, saves and starts true through the Builder contract'
   t.is(daemons.trim(), '');
 });
 
-(('missing' in buildah) ? test.skip : test)(`Buildah builds, rebuilds, saves and starts true${'missing' in buildah ? ` (${buildah.missing})` : ''}`, async (t) => {
-  if ('missing' in buildah) return;
+test('Buildah builds, rebuilds, saves and starts true', async (t) => {
+  if ('missing' in buildah) return void t.fail(`Buildah is not usable here: ${buildah.missing}`);
   const dir = join(work, 'buildah');
   const builder = await createBuildahBuilder({ dir, baseImage, buildah: buildah.buildah });
   await contract(t, builder, dir);
   t.regex(builder.description, /isolation (oci|chroot)/);
 });
 
-(('missing' in buildKit) ? test.skip : test)('a private dockerd answers on its own socket and stop() ends it by PID', async (t) => {
-  if ('missing' in buildKit) return;
+test('a private dockerd answers on its own socket and stop() ends it by PID', async (t) => {
+  if ('missing' in buildKit) return void t.fail(`dockerd is not usable here: ${buildKit.missing}`);
   const dir = join(work, 'dockerd');
   const daemon = await PrivateDockerd.start({ dir, dockerd: buildKit.dockerd });
   const pid = daemon.pid;

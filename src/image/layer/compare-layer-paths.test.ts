@@ -29,9 +29,10 @@ test('the order is that of the UTF-8 bytes with "/" lowest, for any text, surrog
     fc.string({ unit: 'grapheme' }),
     fc.string({ unit: 'binary' }),
   );
+  t.notThrows(() =>
   fc.assert(
-    fc.property(text, text, (a, b) => Math.sign(compareLayerPaths(a, b)) === Math.sign(reference(a, b))),
-    { numRuns: 5000 },
+      fc.property(text, text, (a, b) => Math.sign(compareLayerPaths(a, b)) === Math.sign(reference(a, b))),
+      { numRuns: 5000 },
+    ),
   );
-  t.pass();
 });
