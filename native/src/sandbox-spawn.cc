@@ -16,7 +16,9 @@
 // needs no mount point) and the sandbox cannot reach its file.
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -42,6 +44,20 @@
 
 namespace kiln {
 namespace {
+
+// What the child of a CLONE_VM clone is given: it starts in ChildMain on a stack of its own.
+struct ChildStart {
+  Plan* plan;
+  int init_fd, stdin_fd, stdout_fd, stderr_fd, report_fd;
+};
+
+int ChildMain(void* arg) {
+  auto* start = static_cast<ChildStart*>(arg);
+  SandboxChild(*start->plan, start->init_fd, start->stdin_fd, start->stdout_fd, start->stderr_fd, start->report_fd);
+}
+
+// The child's stack when it shares the parent's memory until its exec.
+constexpr size_t kChildStack = 1 << 20;
 
 constexpr const char* kFunction = "spawn";
 // execvp's default search path when the environment has no PATH (glibc's _CS_PATH plus sbin,
@@ -382,9 +398,34 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) SandboxChild(plan, init_fd, child_stdin, pipes[2][1], pipes[3][1], pipes[0][1]);
-  int clone_errno = errno;
+  long pid;
+  int clone_errno;
+  if (plan.user_namespace) {
+    // The parent writes the id maps while the child waits: a copy of this process, as fork.
+    pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) SandboxChild(plan, init_fd, child_stdin, pipes[2][1], pipes[3][1], pipes[0][1]);
+    clone_errno = errno;
+  } else {
+    // As posix_spawn does: the child borrows this process's memory (CLONE_VM) on a stack of its
+    // own, and this thread waits until it has exec'd kiln-init or died (CLONE_VFORK). Copying
+    // Node's page tables (fork) cost 1-4 ms a run, and the child's first writes as many
+    // copy-on-write faults. The child already does only async-signal-safe work on data
+    // prepared before the clone; its descriptor table, signal handlers, umask, root and working
+    // directory are still its own (no CLONE_FILES, CLONE_SIGHAND or CLONE_FS).
+    void* stack = mmap(nullptr, kChildStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+      clone_errno = errno;
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
+      errno = clone_errno;
+      throw fail("mmap", "");
+    }
+    ChildStart start{&plan, init_fd, child_stdin, pipes[2][1], pipes[3][1], pipes[0][1]};
+    // clone(2)'s glibc wrapper: with CLONE_PIDFD the descriptor goes to its parent_tid.
+    pid = clone(ChildMain, static_cast<char*>(stack) + kChildStack,
+                static_cast<int>(flags | CLONE_VM | CLONE_VFORK) | SIGCHLD, &start, &pidfd);
+    clone_errno = errno;
+    munmap(stack, kChildStack);
+  }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (pid < 0) {
     errno = clone_errno;

@@ -88,23 +88,29 @@ export abstract class LocalSnapshotter implements Snapshotter {
 
   async unpack(layers: readonly UnpackLayer[], options: UnpackOptions = {}): Promise<UnpackResult> {
     const ids = chainIds(layers.map((layer) => layer.diffId));
-    let applied = 0;
-    let parent: ChainId | undefined;
-    for (const [index, layer] of layers.entries()) {
-      options.signal?.throwIfAborted();
-      const chainId = ids[index]!;
+    // The longest prefix already unpacked, looked for from the top: a committed snapshot's
+    // ancestors are committed too (a parent is never removed before its children), so a
+    // stack that exists costs one lookup, not one per layer.
+    let have = layers.length;
+    for (; have > 0; have--) {
+      const chainId = ids[have - 1]!;
       const existing = await this.records.lookup(chainId);
-      if (existing === undefined) {
-        await this.#unpackLayer(layer, chainId, parent, options.signal);
-        applied += 1;
-      } else if (existing.kind !== 'committed') {
+      if (existing === undefined) continue;
+      if (existing.kind !== 'committed') {
         throw new ConflictError(`snapshot ${JSON.stringify(chainId)} exists but is not committed`, {
           hint: 'a ChainID names the committed snapshot of its layers; remove the snapshot using that key',
         });
       }
+      break;
+    }
+    let parent: ChainId | undefined = have === 0 ? undefined : ids[have - 1];
+    for (let index = have; index < layers.length; index++) {
+      options.signal?.throwIfAborted();
+      const chainId = ids[index]!;
+      await this.#unpackLayer(layers[index]!, chainId, parent, options.signal);
       parent = chainId;
     }
-    return { chainId: ids[ids.length - 1], chainIds: ids, applied };
+    return { chainId: ids[ids.length - 1], chainIds: ids, applied: layers.length - have };
   }
 
   /** Makes the files of a new snapshot in `dir` (before it is renamed into place); returns record extras. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { chmod, chown, cp, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { Writable } from 'node:stream';
@@ -120,7 +121,7 @@ export async function runExec(op: ExecOp, inputs: readonly Solved[], context: St
     return layer;
   } finally {
     for (const fn of release.reverse()) await fn();
-    await rm(scratch, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
     if (!committed) await deps.snapshotter.remove(key).catch(() => undefined);
   }
 }
@@ -327,12 +328,13 @@ function ancestors(path: string): string[] {
  * resolved inside it, so a symlink the command planted leads nowhere else).
  */
 async function removeStubs(root: string, missing: readonly string[]): Promise<void> {
+  // A handful of paths: synchronous calls.
   for (const path of [...missing].sort((a, b) => b.length - a.length)) {
     const host = join(await resolveInRoot(root, dirname(path)), basename(path));
-    const stats = await lstat(host).catch(() => undefined);
+    const stats = lstatSync(host, { throwIfNoEntry: false });
     if (stats === undefined) continue;
-    if (stats.isDirectory() && (await readdir(host)).length === 0) await rm(host, { recursive: true });
-    else if (stats.isFile() && stats.size === 0) await rm(host);
+    if (stats.isDirectory() && readdirSync(host).length === 0) rmSync(host, { recursive: true });
+    else if (stats.isFile() && stats.size === 0) rmSync(host);
   }
 }
 

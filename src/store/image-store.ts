@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { digestHex, digestOf, isDigest, openContentStore, type ContentStore, type Digest } from '../content/index.ts';
@@ -127,7 +128,7 @@ export class ImageStore {
   /** A fresh temporary directory under the root, owned by this process. */
   async tempDir(): Promise<string> {
     const dir = join(this.#root, 'tmp', `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
-    await mkdir(dir);
+    mkdirSync(dir);
     await claimDirectory(dir);
     return dir;
   }
