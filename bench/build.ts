@@ -28,7 +28,7 @@ import { PEAK_RSS_SOURCE } from './time-process.ts';
 import type { Measurement, Workload, WorkloadOptions } from './workload.ts';
 
 /*
- * bench/build (issues #6 and #7): W1-W8 through kiln's bundled CLI (a copy of dist/cli.js
+ * bench/build (issues #6 and #7): W1-W8 through kiln's bundled CLI (a copy of dist/cli.cjs
  * taken as the suite starts, run as a user runs it) on generated contexts, against lower bounds measured in the same run and, with
  * --peers, against BuildKit and Buildah building the same contexts in the same run. Each
  * round runs every builder once, in an order that rotates from round to round, then the

@@ -3,7 +3,7 @@ import { SourceMap } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /*
- * Reads a V8 .cpuprofile (`node --cpu-prof dist/cli.js …`) and lists where the time went:
+ * Reads a V8 .cpuprofile (`node --cpu-prof dist/cli.cjs …`) and lists where the time went:
  * self time and total (inclusive) time by function, mapped through the bundle's source maps
  * back to src/ where a map is beside the bundle, plus idle, GC and the program's own.
  *

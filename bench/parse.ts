@@ -142,19 +142,19 @@ function touch(instruction: Instruction): number {
 }
 
 /**
- * Whole-process start-up: `node dist/cli.js parse SMALL` against `node -e 0` (the floor any
- * Node CLI stands on), and `node dist/cli.js --version` for reference, spawned in turn so
+ * Whole-process start-up: `node dist/cli.cjs parse SMALL` against `node -e 0` (the floor any
+ * Node CLI stands on), and `node dist/cli.cjs --version` for reference, spawned in turn so
  * that the three share the machine's state. The bundle is rebuilt first, so the figure is
  * the current source's.
  */
 function startUp({ runs = 20, log }: WorkloadOptions): Measurement[] {
   const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`cannot build dist/cli.js: ${build.stderr || build.stdout}`);
+  if (build.status !== 0) throw new Error(`cannot build dist/cli.cjs: ${build.stderr || build.stdout}`);
   const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
   try {
     const file = join(dir, 'Dockerfile');
     writeFileSync(file, SMALL_DOCKERFILE);
-    const cli = join(ROOT, 'dist/cli.js');
+    const cli = join(ROOT, 'dist/cli.cjs');
     const commands = {
       parse: [cli, 'parse', file],
       version: [cli, '--version'],

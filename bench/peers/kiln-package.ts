@@ -20,5 +20,5 @@ export async function snapshotKilnPackage(into: string): Promise<string> {
   for (const file of NATIVE_FILES) {
     await copyFile(join(REPO, 'native', 'build', 'Release', file), join(into, 'native', 'build', 'Release', file));
   }
-  return join(into, 'dist', 'cli.js');
+  return join(into, 'dist', 'cli.cjs');
 }

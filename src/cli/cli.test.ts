@@ -8,7 +8,7 @@ import { join } from 'node:path';
  * The built CLI as a user runs it (`npm test` builds dist/ first, in pretest). These tests
  * check the process boundary: stdout, stderr and exit codes.
  */
-const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
+const cli = new URL('../../dist/cli.cjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-'));
 
 function kiln(args: readonly string[], input?: string) {

@@ -261,4 +261,4 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-await main(process.argv);
+void main(process.argv);

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 
 /** The built CLI (`npm test` builds dist/ in pretest). */
-export const CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
+export const CLI = new URL('../../dist/cli.cjs', import.meta.url).pathname;
 
 export interface Run {
   readonly code: number | null;

@@ -12,8 +12,8 @@ const run = promisify(execFile);
 /*
  * The CLI ships as an esbuild bundle in dist/, which cannot hold a .node file: the bundled
  * loader must find the addon from there, relative to the package root. Each case bundles a
- * small entry as scripts/build.mjs bundles the CLI (ESM, split chunks) into a package of its
- * own and runs it.
+ * small entry as scripts/build.mjs bundles the CLI (one CommonJS file, import.meta.url defined
+ * from __filename) into a package of its own and runs it.
  */
 
 const native = fileURLToPath(new URL('../../native', import.meta.url));
@@ -33,11 +33,13 @@ async function bundledPackage(t: { teardown(fn: () => Promise<void>): void }): P
   await build({
     entryPoints: { cli: entry },
     outdir: join(root, 'dist'),
+    outExtension: { '.js': '.cjs' },
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
+    define: { 'import.meta.url': 'kilnImportMetaUrl' },
+    banner: { js: "const kilnImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     logLevel: 'silent',
   });
   return root;
@@ -46,13 +48,13 @@ async function bundledPackage(t: { teardown(fn: () => Promise<void>): void }): P
 test('the bundle in dist/ loads the addon from native/build/Release of its package', async (t) => {
   const root = await bundledPackage(t);
   await symlink(native, join(root, 'native'));
-  const { stdout } = await run(process.execPath, [join(root, 'dist/cli.js'), root]);
+  const { stdout } = await run(process.execPath, [join(root, 'dist/cli.cjs'), root]);
   t.deepEqual(JSON.parse(stdout), { names: [] });
 });
 
 test('a bundle whose package has no built addon says which file is missing and to run npm install', async (t) => {
   const root = await bundledPackage(t);
-  const { stdout } = await run(process.execPath, [join(root, 'dist/cli.js'), root]);
+  const { stdout } = await run(process.execPath, [join(root, 'dist/cli.cjs'), root]);
   const error = JSON.parse(stdout) as { name: string; message: string; hint: string };
   t.is(error.name, 'InternalError');
   t.true(error.message.includes(join(root, 'native/build/Release/kiln_native.node')), error.message);
