@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { isDigest, type Digest } from '../content/index.ts';
@@ -80,7 +81,7 @@ export class CacheRecords {
   async get(key: CacheKey): Promise<CacheRecord | undefined> {
     const cached = this.#memory.get(key);
     if (cached !== undefined) return cached;
-    const text = await readFile(this.#recordPath(key), 'utf8').catch(() => undefined);
+    const text = readText(this.#recordPath(key));
     if (text === undefined) return undefined;
     const record = parseRecord(text, key);
     if (record !== undefined) this.#memory.set(key, record);
@@ -96,12 +97,16 @@ export class CacheRecords {
   /** Marks a record used now: the age policy of pruning goes by last use. */
   async touch(key: CacheKey): Promise<void> {
     const now = new Date();
-    await utimes(this.#recordPath(key), now, now).catch(() => undefined);
+    try {
+      utimesSync(this.#recordPath(key), now, now);
+    } catch {
+      // Pruned meanwhile.
+    }
   }
 
   /** The key `slot` had at its last run, if any. */
   async lastKey(slot: string): Promise<CacheKey | undefined> {
-    const text = await readFile(this.#slotPath(slot), 'utf8').catch(() => undefined);
+    const text = readText(this.#slotPath(slot));
     const key = text?.trim();
     return isCacheKey(key) ? key : undefined;
   }
@@ -113,10 +118,11 @@ export class CacheRecords {
 
   /** Every record on disk with its size on disk and last use, for pruning and `kiln du`. */
   async *list(): AsyncGenerator<{ record: CacheRecord; used: number }> {
-    for (const name of await readdir(join(this.#dir, 'records'))) {
+    for (const name of readdirSync(join(this.#dir, 'records'))) {
       if (!name.endsWith('.json')) continue;
       const path = join(this.#dir, 'records', name);
-      const [text, info] = await Promise.all([readFile(path, 'utf8').catch(() => undefined), stat(path).catch(() => undefined)]);
+      const text = readText(path);
+      const info = statSync(path, { throwIfNoEntry: false });
       if (text === undefined || info === undefined) continue;
       const record = parseRecord(text, undefined);
       if (record !== undefined) yield { record, used: info.mtimeMs };
@@ -126,7 +132,7 @@ export class CacheRecords {
   /** Forgets a record. */
   async delete(key: CacheKey): Promise<void> {
     this.#memory.delete(key);
-    await rm(this.#recordPath(key), { force: true });
+    rmSync(this.#recordPath(key), { force: true });
   }
 
   #recordPath(key: CacheKey): string {
@@ -138,14 +144,28 @@ export class CacheRecords {
   }
 }
 
+/*
+ * Records and slots are small files, read and written with synchronous calls: a build reads
+ * or writes a few per step, and each synchronous call costs a tenth of a round trip through
+ * libuv's thread pool.
+ */
 async function writeAtomic(path: string, text: string): Promise<void> {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(temporary, text);
-    await rename(temporary, path);
+    writeFileSync(temporary, text);
+    renameSync(temporary, path);
   } catch (error) {
-    await rm(temporary, { force: true });
+    rmSync(temporary, { force: true });
     throw error;
+  }
+}
+
+/** The file's text, or undefined when it cannot be read. */
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

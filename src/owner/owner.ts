@@ -1,5 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -65,19 +64,23 @@ const UNCLAIMED_GRACE_MS = 60_000;
  * the owner write). A directory that is gone counts as abandoned: nothing is left to clean.
  */
 export async function isAbandoned(dir: string): Promise<boolean> {
+  // Synchronous calls: a cleaner asks of many small directories at a command's start.
   let text: string;
   try {
-    text = await readFile(join(dir, OWNER_FILE), 'utf8');
+    text = readFileSync(join(dir, OWNER_FILE), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    const made = await stat(dir).catch(() => undefined);
-    return made === undefined || Date.now() - made.mtimeMs > UNCLAIMED_GRACE_MS;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+    return unclaimedTooLong(dir);
   }
   const owner = parseOwner(text);
   if (owner !== undefined) return !isAlive(owner);
   // Unreadable as an owner (written by a kiln of before the atomic claim, cut short by a
   // crash): like no owner file at all, abandoned only once the grace period has passed.
-  const made = await stat(dir).catch(() => undefined);
+  return unclaimedTooLong(dir);
+}
+
+function unclaimedTooLong(dir: string): boolean {
+  const made = statSync(dir, { throwIfNoEntry: false });
   return made === undefined || Date.now() - made.mtimeMs > UNCLAIMED_GRACE_MS;
 }
 

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { closeSync, fsync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const fsyncAsync = promisify(fsync);
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -8,18 +11,21 @@ import { basename, dirname, join } from 'node:path';
  * the new, never a torn file, whatever is killed when.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  // Small documents: synchronous calls (a tenth of a thread-pool round trip each), but the
+  // fsync, which may wait for the disk, off the event loop.
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const file = await open(tmp, 'wx', 0o644);
+  const fd = openSync(tmp, 'wx', 0o644);
   try {
-    await file.writeFile(data);
-    await file.sync();
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let offset = 0; offset < bytes.byteLength; ) offset += writeSync(fd, bytes, offset);
+    await fsyncAsync(fd);
   } finally {
-    await file.close();
+    closeSync(fd);
   }
   try {
-    await rename(tmp, path);
+    renameSync(tmp, path);
   } catch (error) {
-    await rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw error;
   }
 }
@@ -27,7 +33,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 /** The file's JSON, or undefined when the file does not exist. */
 export async function readJsonIfExists(path: string): Promise<unknown> {
   try {
-    return JSON.parse(await readFile(path, 'utf8'));
+    return JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

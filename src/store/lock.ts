@@ -1,4 +1,5 @@
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { ConflictError } from '../errors/index.ts';
 import { currentOwner, formatOwner, isAlive, parseOwner } from '../owner/index.ts';
 
@@ -25,11 +26,12 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   for (;;) {
     options.signal?.throwIfAborted();
     try {
-      const file = await open(path, 'wx', 0o644);
+      // Synchronous: three small calls, a tenth of a thread-pool round trip each.
+      const fd = openSync(path, 'wx', 0o644);
       try {
-        await file.writeFile(formatOwner(currentOwner()));
+        writeSync(fd, formatOwner(currentOwner()));
       } finally {
-        await file.close();
+        closeSync(fd);
       }
       return held(path);
     } catch (error) {
@@ -41,8 +43,8 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       // remove a lock the other has just taken.
       const aside = `${path}.stale.${process.pid}`;
       try {
-        await rename(path, aside);
-        await rm(aside, { force: true });
+        renameSync(path, aside);
+        rmSync(aside, { force: true });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
@@ -61,7 +63,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 async function readHolder(path: string): Promise<string> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'nobody';
     throw error;
@@ -82,7 +84,7 @@ function held(path: string): Lock {
   const release = async (): Promise<void> => {
     if (released) return;
     released = true;
-    await rm(path, { force: true });
+    rmSync(path, { force: true });
   };
   return { release, [Symbol.asyncDispose]: release };
 }

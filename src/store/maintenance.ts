@@ -113,7 +113,8 @@ export async function fsck(store: ImageStore): Promise<FsckFinding[]> {
     }
     for await (const blob of store.content.list()) {
       try {
-        await store.content.read(blob.digest);
+        // Streamed: a layer may be larger than memory wants to hold.
+        for await (const chunk of store.content.open(blob.digest)) void chunk;
       } catch (error) {
         if (!(error instanceof IntegrityError) && !(error instanceof NotFoundError)) throw error;
         await store.content.delete(blob.digest);
