@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InternalError, NotFoundError } from '../errors/index.ts';
@@ -68,7 +68,19 @@ export class SnapshotRecords {
     const records = new SnapshotRecords(root);
     await mkdir(records.#names, { recursive: true });
     await mkdir(records.#tmp, { recursive: true });
-    await records.#clean();
+    // Only a process that died with the store open can have left anything to clean: each
+    // open registers its process under users/ until it exits, and the whole store (every
+    // snapshot's record, so a cost that grows with the store) is checked only when a dead
+    // one is registered there, or on a store without users/ (made by an older kiln).
+    const users = join(root, 'users');
+    const existed = lstatSync(users, { throwIfNoEntry: false }) !== undefined;
+    mkdirSync(users, { recursive: true });
+    const dead: string[] = [];
+    for (const entry of readdirSync(users)) if (await isAbandoned(join(users, entry))) dead.push(join(users, entry));
+    if (!existed || dead.length > 0) await records.#clean();
+    else await records.#cleanTmp();
+    for (const dir of dead) rmSync(dir, { recursive: true, force: true });
+    await registerUser(users);
     return records;
   }
 
@@ -266,11 +278,15 @@ export class SnapshotRecords {
     return join(this.#names, createHash('sha256').update(name).digest('hex'));
   }
 
-  async #clean(): Promise<void> {
+  async #cleanTmp(): Promise<void> {
     for (const entry of readdirSync(this.#tmp)) {
       const dir = join(this.#tmp, entry);
       if (await isAbandoned(dir)) await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  async #clean(): Promise<void> {
+    await this.#cleanTmp();
     for (const id of await this.#ids()) {
       const dir = this.dir(id);
       const owned = exists(join(dir, OWNER_FILE));
@@ -290,6 +306,23 @@ export class SnapshotRecords {
       if (id === undefined || (await this.read(id)) === undefined) unlinkForce(link);
     }
   }
+}
+
+/** Directories under users/ this process registered, removed when it exits. */
+const registered = new Map<string, string>();
+
+/** Registers this process as a user of the store whose users/ directory is `users` (once per process). */
+async function registerUser(users: string): Promise<void> {
+  if (registered.has(users)) return;
+  const dir = join(users, `${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(dir);
+  await claimDirectory(dir);
+  if (registered.size === 0) {
+    process.once('exit', () => {
+      for (const path of registered.values()) rmSync(path, { recursive: true, force: true });
+    });
+  }
+  registered.set(users, dir);
 }
 
 function taken(name: string): ConflictError {

@@ -424,12 +424,16 @@ export function snapshotterSuite(test: TestFn, fixture: SnapshotterFixture): voi
     }
     await mkdir(join(snapshots, 'tmp', 'left-over'));
     await writeFile(join(snapshots, 'tmp', 'left-over', 'owner'), dead);
+    // As a process that dies with the store open leaves its registration.
+    await mkdir(join(snapshots, 'users', 'dead-user'));
+    await writeFile(join(snapshots, 'users', 'dead-user', 'owner'), dead);
     const reopened = await fixture.open(w.root, w.content);
     await t.throwsAsync(reopened.stat('orphan'), { instanceOf: NotFoundError });
     t.is((await reopened.stat('live')).kind, 'active');
     t.is((await reopened.stat(w.base)).kind, 'committed');
     t.deepEqual(await readdir(join(snapshots, 'tmp')), []);
     await t.throwsAsync(lstat(join(snapshots, 'tmp', 'left-over')));
+    t.false((await readdir(join(snapshots, 'users'))).includes('dead-user'));
   });
 
   test.after.always(title('no mount is left behind'), (t) => {
