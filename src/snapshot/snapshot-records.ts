@@ -174,7 +174,8 @@ export class SnapshotRecords {
       }
       return record;
     } finally {
-      await rm(building, { recursive: true, force: true });
+      // Gone once renamed into place; else the few directories populate made.
+      rmSync(building, { recursive: true, force: true });
     }
   }
 
@@ -243,7 +244,7 @@ export class SnapshotRecords {
    */
   async temporary(): Promise<string> {
     const dir = join(this.#tmp, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`);
-    await mkdir(dir);
+    mkdirSync(dir);
     await claimDirectory(dir);
     return dir;
   }
