@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ConflictError, InternalError, NotFoundError } from '../errors/index.ts';
 import { claimDirectory, isAbandoned, OWNER_FILE } from '../owner/index.ts';
 import type { SnapshotInfo, SnapshotKind } from './snapshotter.ts';
+
+const fsyncAsync = promisify(fsync);
 
 /** Version of `info.json`; a record of another version is not read. */
 const SCHEMA = 1;
@@ -56,6 +59,8 @@ export class SnapshotRecords {
   readonly root: string;
   readonly #names: string;
   readonly #tmp: string;
+  /** The highest id this process has seen taken (see #nextId). */
+  #lastId: number | undefined;
 
   private constructor(root: string) {
     this.root = root;
@@ -154,12 +159,13 @@ export class SnapshotRecords {
       } as const;
       const extra = await populate(building);
       let record: SnapshotRecord | undefined;
-      for (let id = (await this.#highestId()) + 1; record === undefined; id++) {
+      for (let id = this.#nextId(); record === undefined; id++) {
         const full: SnapshotRecord = { ...base, id: String(id), ...(extra === undefined ? {} : { extra }) };
         writeJson(join(building, 'info.json'), full);
         try {
           renameSync(building, this.dir(full.id));
           record = full;
+          this.#lastId = Math.max(this.#lastId ?? 0, id);
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
@@ -193,7 +199,7 @@ export class SnapshotRecords {
     if (name !== key && (await this.lookup(name))) throw taken(name);
     const committed: SnapshotRecord = { ...active, kind: 'committed', name };
     const info = join(this.dir(active.id), 'info.json');
-    writeJson(info, committed, true);
+    await writeJsonDurable(info, committed);
     if (name !== key) {
       try {
         symlinkSync(`../${active.id}`, this.#nameLink(name));
@@ -269,10 +275,19 @@ export class SnapshotRecords {
     return readdirSync(this.root).filter((name) => /^[1-9]\d*$/.test(name)).sort((a, b) => Number(a) - Number(b));
   }
 
-  async #highestId(): Promise<number> {
-    const ids = await this.#ids();
-    return ids.length === 0 ? 0 : Number(ids[ids.length - 1]);
+  /**
+   * An id to try for a new snapshot: past the highest on disk when first asked (one readdir),
+   * then past the last this process took. Another process may have taken it meanwhile: the
+   * rename then fails and the next id is tried.
+   */
+  #nextId(): number {
+    if (this.#lastId === undefined) {
+      const ids = readdirSync(this.root).filter((name) => /^[1-9]\d*$/.test(name));
+      this.#lastId = ids.reduce((highest, id) => Math.max(highest, Number(id)), 0);
+    }
+    return this.#lastId + 1;
   }
+
 
   #nameLink(name: string): string {
     if (name === '') throw new InternalError('a snapshot needs a non-empty key or name');
@@ -331,17 +346,29 @@ function taken(name: string): ConflictError {
 }
 
 /**
- * Writes JSON to `path` through a temporary file and rename(2): whole or not at all; fsynced
- * first when `durable`. Only a commit is: an owned snapshot does not outlive its process, and
+ * Writes JSON to `path` through a temporary file and rename(2): whole or not at all. Only a
+ * commit is fsynced too ({@link writeJsonDurable}): an owned snapshot does not outlive its process, and
  * is removed at the next open whatever its record says. (The snapshot's files are as durable
  * as the file system makes them: Node has no syncfs(2).)
  */
-function writeJson(path: string, value: unknown, durable = false): void {
+function writeJson(path: string, value: unknown): void {
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o644);
   try {
     writeSync(fd, `${JSON.stringify(value)}\n`);
-    if (durable) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/** {@link writeJson}, fsynced before the rename; the fsync, which may wait for the disk, off the event loop. */
+async function writeJsonDurable(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o644);
+  try {
+    writeSync(fd, `${JSON.stringify(value)}\n`);
+    await fsyncAsync(fd);
   } finally {
     closeSync(fd);
   }

@@ -10,9 +10,9 @@ import type { ExecMount, ExecOp } from '../graph/index.ts';
 import { resolveInRoot } from '../image/apply/index.ts';
 import { CAPABILITIES, type BindMount, type Capability, type RunSpec, type TmpfsMount } from '../sandbox/index.ts';
 import { MergedReader, upperDirOf } from '../snapshot/index.ts';
-import { resolveUser } from './file/index.ts';
+import { resolveUserIn } from './file/index.ts';
 import { withMountedRoot } from './mounted-root.ts';
-import { userFiles } from './user-files.ts';
+import { userFilesIn } from './user-files.ts';
 import type { Solved } from './solved.ts';
 import type { StepContext } from './step-context.ts';
 import { commitStep } from './commit-step.ts';
@@ -85,7 +85,7 @@ export async function runExec(op: ExecOp, inputs: readonly Solved[], context: St
     const stubPaths = [...SANDBOX_STUBS, ...binds.map((b) => b.target)];
     // Read through the snapshot's layer directories: no mount before the run.
     const reader = new MergedReader(mounts);
-    const user = await resolveUser(await userFiles(reader, scratch), op.user);
+    const user = await resolveUserIn(userFilesIn(reader), op.user);
     const missing = [...new Set(stubPaths.flatMap((p) => ancestors(p)))].filter((p) => !reader.exists(p));
     const env = withEntries(op.env.some((e) => e.startsWith('HOME=')) ? [...op.env] : [...op.env, `HOME=${user.home}`], [...(op.proxyEnv ?? []), ...mountEnv]);
     const spec: RunSpec = {

@@ -8,6 +8,7 @@ export { applyModeChange, type ModeChange, type ModeCommand, parseChmod } from '
 export type { Owner } from './make-directories.ts';
 export { makeDirectory, type MakeDirectoryOptions } from './make-directory.ts';
 export { makeFile, type MakeFileOptions } from './make-file.ts';
-export { resolveChown, resolveUser, type ResolvedUser } from './resolve-user.ts';
+export { resolveChown, resolveUser, resolveUserIn, type ResolvedUser, type UserFiles } from './resolve-user.ts';
+export { MAX_USER_FILE } from './user-database.ts';
 export { isArchive } from './unpack-archive.ts';
 export { download, type Downloaded } from './download.ts';

@@ -35,7 +35,18 @@ const MAX_ID = 2 ** 31 - 1;
  */
 export async function resolveUser(root: string, spec: string): Promise<ResolvedUser> {
   const realRoot = await realpath(root);
-  const passwdText = await readUserFile(realRoot, '/etc/passwd');
+  return resolveUserIn({ passwd: () => readUserFile(realRoot, '/etc/passwd'), group: () => readUserFile(realRoot, '/etc/group') }, spec);
+}
+
+/** The user database's files as {@link resolveUserIn} reads them: each text, or undefined when absent. */
+export interface UserFiles {
+  readonly passwd: () => Promise<string | undefined> | string | undefined;
+  readonly group: () => Promise<string | undefined> | string | undefined;
+}
+
+/** {@link resolveUser} over the files' texts (a RUN reads them through its snapshot's layers). */
+export async function resolveUserIn(files: UserFiles, spec: string): Promise<ResolvedUser> {
+  const passwdText = await files.passwd();
   const passwd = passwdText === undefined ? undefined : parsePasswd(passwdText);
   const isDefault = spec === '';
   const user = isDefault ? '0' : spec;
@@ -44,7 +55,7 @@ export async function resolveUser(root: string, spec: string): Promise<ResolvedU
   if (fast !== undefined) {
     ids = { ...fast, groups: [] };
   } else {
-    const groupText = await readUserFile(realRoot, '/etc/group');
+    const groupText = await files.group();
     const group = groupText === undefined ? undefined : parseGroup(groupText);
     try {
       ids = execUser(user, passwd, group);

@@ -19,7 +19,7 @@ export interface GroupEntry {
 }
 
 /** The most a passwd or group file may hold (BuildKit's maxUserFileBytes). */
-const MAX_USER_FILE = 10 << 20;
+export const MAX_USER_FILE = 10 << 20;
 
 /**
  * Reads `/etc/passwd` or `/etc/group` (`file`, absolute in the container) of the file
