@@ -104,7 +104,8 @@ async function walk(srcRoot: string, destRoot: string, merge: boolean, signal: A
   ];
   const turn = eventLoopTurns();
   while (stack.length > 0) {
-    await turn();
+    const pause = turn();
+    if (pause) await pause;
     signal?.throwIfAborted();
     const level = stack[stack.length - 1]!;
     const name = level.names[level.index++];

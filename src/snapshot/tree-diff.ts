@@ -92,7 +92,8 @@ async function planChanges(lower: string | undefined, upper: string, options: Tr
   const stack: Array<{ readonly rel: string; readonly both: boolean }> = [{ rel: '', both: lower !== undefined }];
   const turn = eventLoopTurns();
   while (stack.length > 0) {
-    await turn();
+    const pause = turn();
+    if (pause) await pause;
     options.signal?.throwIfAborted();
     const { rel, both } = stack.pop()!;
     const upperNames = directoryNames(join(upper, rel));

@@ -86,7 +86,8 @@ export async function checksumSources(request: ChecksumRequest): Promise<Digest>
         out.write(['match', basename(match.path)]);
         const firstLinks = new Map<string, string>();
         for (const event of walkMatch(tree, source, match, selection.exclude)) {
-          await turn();
+          const pause = turn();
+          if (pause) await pause;
           signal?.throwIfAborted();
           if (out.behind) await out.catchUp();
           if (event.kind === 'leave') continue;

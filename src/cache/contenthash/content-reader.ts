@@ -38,7 +38,8 @@ export const fileContentReader: ContentReader = {
         const turn = eventLoopTurns();
         for (let read = readSync(fd, buffer, 0, CHUNK, null); read > 0; read = readSync(fd, buffer, 0, CHUNK, null)) {
           hash.update(buffer.subarray(0, read));
-          await turn();
+          const pause = turn();
+          if (pause) await pause;
           signal?.throwIfAborted();
         }
       }

@@ -57,7 +57,8 @@ export async function* entriesFromDirectory(
   ];
   const turn = eventLoopTurns();
   while (stack.length > 0) {
-    await turn();
+    const pause = turn();
+    if (pause) await pause;
     signal?.throwIfAborted();
     const level = stack[stack.length - 1]!;
     const name = level.names[level.index++];

@@ -113,7 +113,8 @@ export async function copyMatch(target: CopyTarget, source: SelectedSource, matc
   const turn = eventLoopTurns();
   try {
     for (const event of walkMatch(target.tree, source, match, target.exclude)) {
-      await turn();
+      const pause = turn();
+      if (pause) await pause;
       signal?.throwIfAborted();
       const to = event.rel === '' ? destination : join(destination, event.rel);
       const parent = open.at(-1)?.made;
