@@ -60,7 +60,7 @@ export async function createKilnBuilder(options: KilnBuilderOptions): Promise<Bu
     saveImage: (tag, file, compression, context) =>
       compression === 'gzip'
         ? cli(['save', '-o', file, tag])
-        : // Layers are stored gzip; the uncompressed form is made once and recorded beside it.
+        : // Build layers are stored uncompressed; the form with every layer so (the base too) is made once and recorded.
           cli(['build', '--progress', 'plain', '-t', tag, '-o', `type=oci,dest=${file},compression=uncompressed`, context]),
     async startTrue() {
       const start = performance.now();

@@ -588,6 +588,53 @@ test('examples/hello (the quick start) builds, and kiln save turns it into an OC
   t.deepEqual(inspect(root, 'hello:1').Config['Cmd'], ['greet']);
 });
 
+test('a build stores its layers uncompressed; kiln save writes them gzip once, and a second save reuses that form', async (t) => {
+  // Over 1 MiB of text, so the gzip writer deflates the layer in several pieces.
+  const lines = Array.from({ length: 60_000 }, (_, i) => `line ${i} ${(i * 7919) % 10007}`).join('\n');
+  const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nCOPY . /ctx\nRUN echo made > /made\n', 'data.txt': lines, 'small.txt': 'small\n' });
+  ok(t, build(root, context, ['-t', 'stored:1']));
+  const image = inspect(root, 'stored:1') as ReturnType<typeof inspect> & { Descriptor: { digest: string } };
+  const manifestOf = async (digest: string) =>
+    JSON.parse(await readFile(join(root, 'blobs', 'sha256', digest.slice('sha256:'.length)), 'utf8')) as { layers: { mediaType: string; digest: string }[] };
+  const built = await manifestOf(image.Descriptor.digest);
+  t.deepEqual(
+    built.layers.map((l) => l.mediaType),
+    ['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar', 'application/vnd.oci.image.layer.v1.tar'],
+    'the imported base is gzip; the two layers the build made are plain tars',
+  );
+  t.deepEqual(built.layers.slice(1).map((l) => l.digest), image.RootFS.Layers.slice(1), 'an uncompressed layer is stored under its DiffID');
+
+  const blobs = async () => (await readdir(join(root, 'blobs', 'sha256'))).length;
+  const before = await blobs();
+  const first = join(work, `stored-${n++}.tar`);
+  ok(t, kiln(root, ['save', '-o', first, 'stored:1']));
+  t.is(await blobs(), before + 3, 'the save compressed the two layers and wrote one manifest');
+  const saved = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${first}`], { encoding: 'utf8' })) as { layers: { mediaType: string; digest: string }[] };
+  t.deepEqual([...new Set(saved.layers.map((l) => l.mediaType))], ['application/vnd.oci.image.layer.v1.tar+gzip']);
+  for (const [i, layer] of saved.layers.entries()) {
+    const blob = execFileSync('tar', ['-xOf', first, `blobs/sha256/${layer.digest.slice('sha256:'.length)}`], { maxBuffer: 1 << 28 });
+    const plain = execFileSync('gzip', ['-d', '-c'], { input: blob, maxBuffer: 1 << 28 });
+    t.is(`sha256:${createHash('sha256').update(plain).digest('hex')}`, String(image.RootFS.Layers[i]), `layer ${i} gunzips to its DiffID`);
+  }
+  const layout = join(work, `stored-layout-${n++}`);
+  const bundle = join(work, `stored-bundle-${n++}`);
+  execFileSync('skopeo', ['copy', `oci-archive:${first}`, `oci:${layout}:stored`]);
+  execFileSync('umoci', ['unpack', '--image', `${layout}:stored`, bundle]);
+  t.is(await readFile(join(bundle, 'rootfs', 'ctx', 'data.txt'), 'utf8'), lines);
+  t.is(await readFile(join(bundle, 'rootfs', 'made'), 'utf8'), 'made\n');
+  t.regex(execFileSync('skopeo', ['inspect', `docker-archive:${first}`], { encoding: 'utf8' }), /"Layers"/);
+
+  const second = join(work, `stored-${n++}.tar`);
+  ok(t, kiln(root, ['save', '-o', second, 'stored:1']));
+  t.is(await blobs(), before + 3, 'the second save compressed nothing');
+  t.true((await readFile(second)).equals(await readFile(first)));
+  // A rebuild from the cache, then an OCI output, reuse the same form as well.
+  const output = join(work, `stored-${n++}.tar`);
+  ok(t, build(root, context, ['-t', 'stored:1', '--output', `type=oci,dest=${output}`]));
+  t.is(await blobs(), before + 3);
+  t.deepEqual((JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${output}`], { encoding: 'utf8' })) as typeof saved).layers, saved.layers);
+});
+
 test('--memory applies to every RUN: a memory hog is killed and reported; --pids-limit is accepted', async (t) => {
   const { root, context } = await setup({ 'Dockerfile': 'FROM busybox\nRUN true\nRUN dd if=/dev/zero of=/dev/null bs=256M count=1\n' });
   const r = kiln(root, ['build', '--progress', 'plain', '--memory', '64m', '--pids-limit', '50', context]);

@@ -162,6 +162,11 @@ test('kiln save of a loaded docker image passes skopeo docker-archive: and oci-a
 
   const both = join(work, 'saved-both.tar');
   ok(t, kiln(root, ['save', '-o', both, ...image.repoTags]));
+  // docker 20.10 saved its layers as plain tars: kiln save writes them gzip, a form of the
+  // image it records beside the loaded one (same image ID), which is now the latest.
+  const [saved] = JSON.parse(kiln(root, ['inspect', 'hello-kiln:latest']).stdout);
+  t.is(saved.Id, inspected.Id);
+  t.not(saved.Descriptor.digest, inspected.Descriptor.digest);
   for (const tag of image.repoTags) {
     const raw = JSON.parse(sh('skopeo', ['inspect', '--raw', `docker-archive:${both}:${tag}`]));
     t.is(raw.config.digest, image.id, tag);
@@ -169,14 +174,16 @@ test('kiln save of a loaded docker image passes skopeo docker-archive: and oci-a
     t.deepEqual(config.rootfs.diff_ids, image.diffIds, tag);
     const refName = tag.slice(tag.lastIndexOf(':') + 1);
     const oci = JSON.parse(sh('skopeo', ['inspect', `oci-archive:${both}:${refName}`]));
-    t.is(oci.Digest, inspected.Descriptor.digest, tag);
-    t.deepEqual(oci.Layers, image.diffIds, tag);
+    t.is(oci.Digest, saved.Descriptor.digest, tag);
+    t.is(oci.Layers.length, image.diffIds.length, tag);
+    const manifest = JSON.parse(sh('skopeo', ['inspect', '--raw', `oci-archive:${both}:${refName}`]));
+    t.deepEqual([...new Set(manifest.layers.map((l: { mediaType: string }) => l.mediaType))], ['application/vnd.oci.image.layer.v1.tar+gzip'], tag);
   }
 
   // One name, one index entry: skopeo opens it with no reference at all.
   const one = join(work, 'saved-one.tar');
   ok(t, kiln(root, ['save', '-o', one, 'hello-kiln:latest']));
-  t.is(JSON.parse(sh('skopeo', ['inspect', `oci-archive:${one}`])).Digest, inspected.Descriptor.digest);
+  t.is(JSON.parse(sh('skopeo', ['inspect', `oci-archive:${one}`])).Digest, saved.Descriptor.digest);
   t.is(JSON.parse(sh('skopeo', ['inspect', '--raw', `docker-archive:${one}`])).config.digest, image.id);
 
   // And kiln reads its own save back to the same image and names.

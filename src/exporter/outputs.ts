@@ -5,13 +5,13 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { LayerRef } from '../cache/index.ts';
-import { UsageError } from '../errors/index.ts';
-import { layerCompression, type ImageConfig } from '../image/index.ts';
+import { InternalError, UsageError } from '../errors/index.ts';
+import { layerCompression, MediaType, type ImageConfig } from '../image/index.ts';
 import { applyLayer } from '../image/apply/index.ts';
 import { decompressLayer, type WritableCompression } from '../image/layer/index.ts';
 import { saveImages, type ImageStore } from '../store/index.ts';
 import type { Digest } from '../content/index.ts';
-import { convertImage } from './convert-image.ts';
+import { convertImage, type ImageForm } from './convert-image.ts';
 
 /**
  * Where a build's result goes besides the store (`--output`, buildx's names):
@@ -105,22 +105,23 @@ export interface OutputImage {
   readonly layers: readonly LayerRef[];
 }
 
-/** Writes one output of a build's image. */
+/**
+ * Writes one output of a build's image. An image output with `compression=` records the
+ * image's form in that codec too; an oci/docker tar holds the form with every layer in the
+ * asked codec, or without one, with the layers the build stored uncompressed in gzip (made
+ * once and recorded, so a later save or output of the image reuses it).
+ */
 export async function writeOutput(store: ImageStore, output: BuildOutput, image: OutputImage, stdout: Writable, signal?: AbortSignal): Promise<void> {
+  const withSignal = signal === undefined ? {} : { signal };
   switch (output.type) {
     case 'image':
-      if (output.compression !== undefined && output.compression !== 'gzip') {
-        await convertImage(store, image.config, image.layers, output.compression, signal);
-      }
+      if (output.compression !== undefined) await convertImage(store, await builtForm(store, image), output.compression, { force: true, ...withSignal });
       return;
     case 'oci':
     case 'docker': {
-      const manifest =
-        output.compression === undefined || output.compression === 'gzip'
-          ? undefined
-          : await convertImage(store, image.config, image.layers, output.compression, signal);
-      const forms = manifest === undefined ? undefined : new Map([[image.id, manifest]]);
-      return toFile(output.dest, stdout, (out) => saveImages(store, image.names, out, signal, forms));
+      const form = await builtForm(store, image);
+      const manifest = await convertImage(store, form, output.compression ?? 'gzip', { force: output.compression !== undefined, ...withSignal });
+      return toFile(output.dest, stdout, (out) => saveImages(store, image.names, out, signal, new Map([[image.id, manifest]])));
     }
     case 'local':
       // buildx: a local output to `-` is the file system as a tar on standard output.
@@ -137,6 +138,13 @@ export async function writeOutput(store: ImageStore, output: BuildOutput, image:
       }
     }
   }
+}
+
+/** The form the build recorded: its image's record with the layers as the build stored them. */
+async function builtForm(store: ImageStore, image: OutputImage): Promise<ImageForm> {
+  const record = await store.image(image.id);
+  if (record === undefined) throw new InternalError(`image ${image.id} was built but is not in the store`);
+  return { record, mediaType: MediaType.ociManifest, layers: image.layers.map((l) => l.descriptor) };
 }
 
 /** Applies the layers in order into `dir`. */

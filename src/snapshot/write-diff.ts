@@ -1,11 +1,11 @@
 import type { ContentStore } from '../content/index.ts';
 import { dockerLayerMediaType, ociLayerMediaType } from '../image/index.ts';
-import { writeLayerBlob, writeLayerTar, type LayerEntry } from '../image/layer/index.ts';
+import { layerTarChunks, writeLayerBlob, writeLayerTar, type LayerEntry } from '../image/layer/index.ts';
 import type { DiffOptions, LayerDiff } from './snapshotter.ts';
 
 /**
- * Writes `entries` (in layer order) as a layer tar, compressed, into `content` in one pass,
- * and returns its descriptor, DiffID and uncompressed size.
+ * Writes `entries` (in layer order) as a layer tar, in `options.compression`, into `content`
+ * in one pass, and returns its descriptor, DiffID and uncompressed size.
  */
 export async function writeDiff(
   entries: Iterable<LayerEntry> | AsyncIterable<LayerEntry>,
@@ -14,7 +14,9 @@ export async function writeDiff(
 ): Promise<LayerDiff> {
   const compression = options.compression ?? 'gzip';
   const signal = options.signal;
-  const tar = writeLayerTar(entries, {
+  // Stored as it is (what a build commits), the tar goes to the writer chunk by chunk with
+  // the writer's buffers reused; a compressor reads ahead, so it gets the stream.
+  const tar = (compression === 'uncompressed' ? layerTarChunks : writeLayerTar)(entries, {
     ...(signal === undefined ? {} : { signal }),
     ...(options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch }),
     ...(options.rewriteTimestamp === undefined ? {} : { rewriteTimestamp: options.rewriteTimestamp }),

@@ -5,14 +5,18 @@ import type { StepContext } from './step-context.ts';
 
 /**
  * Turns the active snapshot `key` (on `parentName`, the snapshot of `parentLayers`) into the
- * step's layer: its diff written into the content store, and the snapshot committed under
- * the ChainID of the new stack, so a later step (or an unpack of the same layers) finds it.
- * When another build committed the same stack first, ours is dropped and theirs is used.
+ * step's layer: its diff written into the content store as an uncompressed tar (media type
+ * `application/vnd.oci.image.layer.v1.tar`, digest = DiffID), as BuildKit keeps layers until
+ * an export asks for a codec: no deflate runs during a build, and an export compresses each
+ * layer once (src/exporter convertImage, which records the compressed form for later
+ * exports). The snapshot is committed under the ChainID of the new stack, so a later step
+ * (or an unpack of the same layers) finds it. When another build committed the same stack
+ * first, ours is dropped and theirs is used.
  */
 export async function commitStep(context: StepContext, key: string, parentName: string | undefined, parentLayers: readonly LayerRef[]): Promise<LayerRef> {
   const { deps, options, signal } = context;
   const diff = await deps.snapshotter.diff(parentName, key, {
-    compression: options.compression ?? 'gzip',
+    compression: 'uncompressed',
     ...(options.sourceDateEpoch === undefined ? {} : { sourceDateEpoch: options.sourceDateEpoch }),
     ...(options.rewriteTimestamp === true ? { rewriteTimestamp: true } : {}),
     ...(signal === undefined ? {} : { signal }),

@@ -153,9 +153,9 @@ async function solveGraph(
             ? await runners.exec.cacheInputs(op, inputs, context, contentOfStates)
             : await runners.file.cacheInputs(op, inputs, context, contentOfStates)),
         ];
-        // How the layer is written changes its bytes: part of the key.
+        // How the layer's tar is written changes its content: part of the key. Its codec does
+        // not (layers are stored uncompressed; exports compress), so it stays out.
         if (options.rewriteTimestamp === true && options.sourceDateEpoch !== undefined) named.push(['rewrite-timestamp', String(options.sourceDateEpoch)]);
-        if ((options.compression ?? 'gzip') !== 'gzip') named.push(['compression', options.compression ?? 'gzip']);
         return { named, key: cacheKey({ kind: op.kind, inputs: named }) };
       };
       const slot = slotOf(vertex);

@@ -2,7 +2,6 @@ import type { CacheKeyInput, CacheRecords, ContextFilter, LayerRef, StatCache } 
 import type { ContentStore, Digest } from '../content/index.ts';
 import type { ExecOp, FileOp, Op, Vertex } from '../graph/index.ts';
 import type { Solved } from './solved.ts';
-import type { WritableCompression } from '../image/layer/index.ts';
 import type { Executor, RunResources } from '../sandbox/index.ts';
 import type { Snapshotter } from '../snapshot/index.ts';
 import type { ProgressSink } from './progress-event.ts';
@@ -63,8 +62,6 @@ export interface SolveOptions {
   readonly resources?: RunResources;
   /** `--allow` entitlements. */
   readonly allow?: { readonly networkHost?: boolean; readonly securityInsecure?: boolean };
-  /** Compression of new layers; gzip by default. */
-  readonly compression?: WritableCompression;
   /** SOURCE_DATE_EPOCH (seconds) with rewrite-timestamp: clamps mtimes in new layers. */
   readonly sourceDateEpoch?: number;
   readonly rewriteTimestamp?: boolean;

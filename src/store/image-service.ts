@@ -13,6 +13,7 @@ import {
   writeArchive,
   type ArchiveImage,
   type ArchivedImage,
+  type Descriptor,
   type DiffId,
   type ImageConfig,
   validateImage,
@@ -202,7 +203,12 @@ export async function saveImages(
   await writeArchive(store.content, images, out, signal);
 }
 
-function pickManifest(record: ImageRecord, wanted: Digest | undefined) {
+/**
+ * The form of `record` an export writes unless told otherwise: the manifest `wanted` names
+ * (a tag version's, a digest the user gave), else the latest form recorded.
+ * @throws IntegrityError when the record holds no manifest.
+ */
+export function pickManifest(record: ImageRecord, wanted: Digest | undefined): Descriptor {
   const found = record.manifests.find((m) => m.digest === wanted) ?? record.manifests[record.manifests.length - 1];
   if (found === undefined) throw new IntegrityError(`image ${record.id} has no manifest recorded`);
   return found;

@@ -4,6 +4,7 @@ export {
   importRootfs,
   loadArchive,
   normaliseName,
+  pickManifest,
   saveImages,
   type ImportOptions,
   type Recorded,

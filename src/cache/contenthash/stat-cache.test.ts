@@ -152,3 +152,30 @@ test('past its limit the cache keeps the entries used since it was opened', asyn
   t.is(third.lookup(b, lstatSync(b, { bigint: true })), undefined);
   t.is(third.lookup(c, lstatSync(c, { bigint: true })), digestOf('changed!'));
 });
+
+test('thousands of entries recorded, some replaced, are found before and after a save', async (t) => {
+  const dir = await scratch(t);
+  const file = join(dir, 'f');
+  await writeFile(file, 'x');
+  const base = lstatSync(file, { bigint: true });
+  // Made-up signatures: one path per inode, sizes differing, past the columns' first growth.
+  const statsOf = (i: number) => ({ ...base, ino: base.ino + BigInt(i), size: BigInt(i) }) as typeof base;
+  const cache = await openStatCache(join(dir, 'cache.bin'), { now: LATER });
+  for (let i = 0; i < 3000; i++) cache.record(`/ctx/${i}`, statsOf(i), digestOf(`content ${i}`));
+  for (let i = 0; i < 3000; i += 7) cache.record(`/ctx/${i}`, { ...statsOf(i), size: 10_000n + BigInt(i) } as typeof base, digestOf(`changed ${i}`));
+  const check = (c: typeof cache, where: string): void => {
+    for (let i = 0; i < 3000; i++) {
+      const replaced = i % 7 === 0;
+      const stats = replaced ? ({ ...statsOf(i), size: 10_000n + BigInt(i) } as typeof base) : statsOf(i);
+      if (c.lookup(`/ctx/${i}`, stats) !== digestOf(replaced ? `changed ${i}` : `content ${i}`)) {
+        t.fail(`${where}: /ctx/${i}`);
+        return;
+      }
+      if (replaced && c.lookup(`/ctx/${i}`, statsOf(i)) !== undefined) t.fail(`${where}: /ctx/${i} kept its old signature`);
+    }
+    t.is(c.size, 3000, where);
+  };
+  check(cache, 'before saving');
+  await cache.save();
+  check(await openStatCache(join(dir, 'cache.bin'), { now: LATER }), 'reopened');
+});

@@ -5,7 +5,8 @@ import { finished } from 'node:stream/promises';
 import { InputError, UsageError } from '../../errors/index.ts';
 import { applyConfigChanges } from '../../frontend/index.ts';
 import { familiarString, parseReference } from '../../image/index.ts';
-import { importRootfs, loadArchive, saveImages, type ImageStore } from '../../store/index.ts';
+import { exportImages } from '../../exporter/index.ts';
+import { importRootfs, loadArchive, type ImageStore } from '../../store/index.ts';
 import { EXIT } from '../exit-codes.ts';
 
 /** `kiln import FILE|- [REF] [--change INSTRUCTION]…`: prints the new image's ID. */
@@ -41,21 +42,24 @@ export async function runLoad(store: ImageStore, options: { readonly input: stri
   return EXIT.ok;
 }
 
-/** `kiln save -o FILE REF…`: one tar that is an OCI layout and a docker archive at once. */
+/**
+ * `kiln save -o FILE REF…`: one tar that is an OCI layout and a docker archive at once, its
+ * layers gzip (those stored uncompressed are compressed once, and the form recorded).
+ */
 export async function runSave(store: ImageStore, refs: readonly string[], options: { readonly output: string | undefined }, signal: AbortSignal): Promise<number> {
   const target = options.output;
   if (target === undefined || target === '-') {
     if (process.stdout.isTTY) {
       throw new UsageError('refusing to write an archive to a terminal', { hint: 'use -o FILE, or redirect standard output' });
     }
-    await saveImages(store, refs, process.stdout, signal);
+    await exportImages(store, refs, process.stdout, { signal });
     return EXIT.ok;
   }
   // Written beside the target and renamed into place, so a failed save leaves no half file.
   const partial = `${target}.kiln-partial`;
   try {
     const out: Writable = createWriteStream(partial, { mode: 0o644 });
-    await saveImages(store, refs, out, signal);
+    await exportImages(store, refs, out, { signal });
     await finished(out);
     await rename(partial, target);
   } catch (error) {

@@ -61,26 +61,43 @@ export function compressLayer(
   return { blob, done };
 }
 
+/** Options of {@link writeLayerBlob}. */
+export interface WriteLayerBlobOptions extends CompressOptions {
+  /**
+   * The tar's DiffID, when the source already fails unless its bytes hash to it (an
+   * uncompressed layer blob read from the content store, whose digest is its DiffID): the tar
+   * is then not hashed a second time, and this is returned as the DiffID.
+   */
+  readonly diffId?: DiffId;
+}
+
 /**
  * Compresses a layer tar into a content writer in one pass and commits it. Each byte is hashed
- * once: the tar on its way into the compressor (the DiffID), the blob by the writer, whose
- * commit gives its digest and size (an uncompressed blob's digest is its DiffID). Takes
- * ownership of `writer`: it is committed on success (checked against what it was opened to
- * expect, if anything) and aborted on any failure, so pass a fresh one. Returns the blob's
- * identity; the blob is then in the store under `digest`.
+ * once: the tar on its way into the compressor (the DiffID, unless `options.diffId` vouches
+ * for it), the blob by the writer, whose commit gives its digest and size (an uncompressed
+ * blob's digest is its DiffID). Takes ownership of `writer`: it is committed on success
+ * (checked against what it was opened to expect, if anything) and aborted on any failure, so
+ * pass a fresh one. Returns the blob's identity; the blob is then in the store under `digest`.
  */
 export async function writeLayerBlob(
   tar: AsyncIterable<Uint8Array>,
   writer: ContentWriter,
   compression: WritableCompression,
-  options: CompressOptions = {},
+  options: WriteLayerBlobOptions = {},
 ): Promise<LayerBlob> {
   try {
-    const uncompressed = compression === 'uncompressed' ? undefined : new Digester();
-    const blob = compress(uncompressed === undefined ? tar : hashed(tar, uncompressed), compression, options);
-    for await (const chunk of blob as AsyncIterable<Uint8Array>) await writer.write(chunk);
+    const { diffId: known, ...compressOptions } = options;
+    const uncompressed = compression === 'uncompressed' || known !== undefined ? undefined : new Digester();
+    // A tar stored as it is goes straight from `tar` to the writer, one chunk at a time with
+    // nothing read ahead: a source may then reuse a chunk's buffer once the next is pulled
+    // (layerTarChunks does).
+    const blob = compression === 'uncompressed' ? tar : compress(uncompressed === undefined ? tar : hashed(tar, uncompressed), compression, compressOptions);
+    for await (const chunk of blob as AsyncIterable<Uint8Array>) {
+      options.signal?.throwIfAborted();
+      await writer.write(chunk);
+    }
     const { digest, size } = await writer.commit();
-    const diffId = (uncompressed === undefined ? digest : uncompressed.digest()) as string as DiffId;
+    const diffId = known ?? ((uncompressed === undefined ? digest : uncompressed.digest()) as string as DiffId);
     return { digest, size, diffId, compression };
   } catch (error) {
     await writer.abort();

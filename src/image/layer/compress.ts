@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { addAbortSignal } from 'node:stream';
-import { constants, createGzip } from 'node:zlib';
 import { InternalError, KilnError, UsageError } from '../../errors/index.ts';
 import type { Compression } from '../media-types.ts';
+import { parallelGzip } from './parallel-gzip.ts';
 import { pipeThrough } from './pipe-through.ts';
 import { spawnFilter } from './process-filter.ts';
 
@@ -36,10 +36,11 @@ export interface CompressOptions {
 
 /**
  * Compresses a stream. The output is deterministic for the same input, level and tool
- * version: gzip through Node's zlib writes a header with MTIME 0, no FNAME and OS 3
- * (RFC 1952 §2.3.1), zstd through the `zstd` CLI (Debian package zstd) writes a single
- * frame without the content size. The returned stream owns the source: destroying it, an
- * abort or any error destroys the source and the compressor (the zstd process is killed).
+ * version: gzip is one member deflated in parallel on the thread pool ({@link parallelGzip}:
+ * a header with MTIME 0, no FNAME and OS 3, RFC 1952 §2.3.1), zstd through the `zstd` CLI
+ * (Debian package zstd) writes a single frame without the content size. The returned stream
+ * owns the source: destroying it, an abort or any error destroys the source and the
+ * compressor (the zstd process is killed).
  * @throws UsageError for a level out of range or a compression kiln does not write.
  */
 export function compress(
@@ -55,9 +56,12 @@ export function compress(
     }
     case 'gzip': {
       const level = checkLevel('gzip', options.level ?? DEFAULT_GZIP_LEVEL, 1, 9);
-      // A 64 KiB output chunk instead of zlib's 16 KiB: fewer, larger writes downstream.
-      const gzip = createGzip({ level, chunkSize: 1 << 16, strategy: constants.Z_DEFAULT_STRATEGY });
-      return pipeThrough(source, gzip, { signal: options.signal, mapError: compressorError });
+      const gzip = parallelGzip(source, { level, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+      const stream = Readable.from(gzip, { objectMode: false });
+      // Closing the generator closes a source it has begun to read; one never read is a
+      // stream whose iterator does not exist yet, so it is destroyed here.
+      if (source instanceof Readable) stream.once('close', () => source.destroy());
+      return options.signal === undefined ? stream : addAbortSignal(options.signal, stream);
     }
     case 'zstd': {
       const level = checkLevel('zstd', options.level ?? DEFAULT_ZSTD_LEVEL, 1, 19);

@@ -36,7 +36,8 @@ export function seconds(ns: bigint): number {
  * `hardlinks` already maps becomes a `hardlink` to the first one; the first path of an inode
  * with several links is recorded there. A file's content is read when the tar writer gets to
  * it: through `readInto` (open, read, close; see {@link LayerEntry.readInto}) for the small
- * files the writer reads straight into its output, through `content` otherwise (whole in one
+ * files the writer reads straight into its output, through `readAt` for larger ones (a chunk
+ * at a time, into the writer's output too), through `content` for other readers (whole in one
  * synchronous read up to 256 KiB, streamed above). Small files are opened with O_NOATIME where
  * the process may (see `readFlags`), so archiving does not change the tree it reads.
  * @throws InputError for a file type tar cannot hold.
@@ -78,7 +79,8 @@ export function fileEntry(
         mtime,
         size,
         content: () => openBody(absolute, size),
-        readInto: (target, offset, length) => readFileInto(absolute, target, offset, length),
+        readInto: (target, offset, length) => readFileInto(absolute, target, offset, length, 0),
+        readAt: (target, offset, length, position) => readFileInto(absolute, target, offset, length, position),
       };
       break;
     }
@@ -120,24 +122,24 @@ function openBody(path: string, size: number): Readable {
  */
 function readSmallFile(path: string, size: number): Buffer {
   const buffer = Buffer.allocUnsafe(size + 1);
-  return buffer.subarray(0, readFileInto(path, buffer, 0, buffer.length));
+  return buffer.subarray(0, readFileInto(path, buffer, 0, buffer.length, 0));
 }
 
 /**
- * Reads up to `length` bytes of the file at `path` from its start into `target` at `offset`.
+ * Reads up to `length` bytes of the file at `path` from byte `position` into `target` at `offset`.
  * A read that returns less than it was asked for is taken as the end of the file: read(2)
  * of a regular file returns less only there (or when a signal interrupts it, which local file
  * systems do not allow), so a file read to its end costs one read(2), not a second one that
  * returns 0. Were a read ever cut short, the body would come out short, and the tar writer
  * fail with IntegrityError: loudly, never a wrong layer.
  */
-function readFileInto(path: string, target: Buffer, offset: number, length: number): number {
+function readFileInto(path: string, target: Buffer, offset: number, length: number, position: number): number {
   const fd = openForReading(path);
   try {
     let done = 0;
     while (done < length) {
       const asked = length - done;
-      const read = readSync(fd, target, offset + done, asked, done);
+      const read = readSync(fd, target, offset + done, asked, position + done);
       done += read;
       if (read < asked) break;
     }

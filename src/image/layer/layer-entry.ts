@@ -41,4 +41,11 @@ export interface LayerEntry {
    * still needs.
    */
   readonly readInto?: (target: Buffer, offset: number, length: number) => number;
+  /**
+   * Like {@link readInto}, from byte `position` of the body: how the tar writer reads a larger
+   * body straight into its output chunks, a chunk's worth per synchronous call, then asks for
+   * one byte at `size` to see a body that grew. Entries without it are streamed through
+   * `content`.
+   */
+  readonly readAt?: (target: Buffer, offset: number, length: number, position: number) => number;
 }

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { Readable } from 'node:stream';
 import { InputError, IntegrityError, InternalError, UsageError } from '../../errors/index.ts';
-import { readLayerTar, writeLayerTar, type LayerEntry } from './index.ts';
+import { layerTarChunks, readLayerTar, writeLayerTar, type LayerEntry } from './index.ts';
 
 async function bytesOf(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -149,6 +149,66 @@ test('a body readInto finds shorter or longer than its size fails with Integrity
   await t.throwsAsync(bytesOf(writeLayerTar([short])), { instanceOf: IntegrityError, message: /^short: expected 10 bytes, read 5/ });
   const long = twoWay('long', Buffer.from('12345'), { size: 2 });
   await t.throwsAsync(bytesOf(writeLayerTar([long])), { instanceOf: IntegrityError, message: /^long: expected 2 bytes, read more/ });
+});
+
+/** `twoWay` with `readAt` too: the body from any position. */
+function threeWay(path: string, body: Buffer, extra: Partial<LayerEntry> = {}): LayerEntry {
+  return twoWay(path, body, { readAt: (target, offset, length, position) => body.copy(target, offset, Math.min(position, body.length), Math.min(position + length, body.length)), ...extra });
+}
+
+/** Every chunk of `chunks`, copied as it comes (layerTarChunks refills a chunk's buffer after). */
+async function copiesOf(chunks: AsyncIterable<Buffer>): Promise<{ bytes: Buffer; buffers: number }> {
+  const copies: Buffer[] = [];
+  const buffers = new Set<ArrayBufferLike>();
+  for await (const chunk of chunks) {
+    copies.push(Buffer.from(chunk));
+    buffers.add(chunk.buffer);
+  }
+  return { bytes: Buffer.concat(copies), buffers: buffers.size };
+}
+
+test('bodies read with readAt, through writeLayerTar or layerTarChunks, give the bytes bodies read through content give', async (t) => {
+  const sizes = [0, 1, 262_144, 262_145, 300_000, 1_048_575, 1_048_576, 1_048_577, 3_000_001];
+  const entries: LayerEntry[] = [];
+  let n = 0;
+  for (const size of sizes) entries.push(threeWay(`a${String(n++).padStart(4, '0')}`, sized(size, n)));
+  for (let i = 0; i < 2000; i++) entries.push(threeWay(`c/${String(i).padStart(5, '0')}`, sized(100 + (i % 5000), i)));
+  entries.push(threeWay('d/last', sized(2_000_000, 9)));
+  const streamed = await bytesOf(writeLayerTar(entries.map(({ readInto: _, readAt: __, ...entry }) => entry)));
+  t.true((await bytesOf(writeLayerTar(entries))).equals(streamed));
+  const chunked = await copiesOf(layerTarChunks(entries));
+  t.true(chunked.bytes.equals(streamed));
+  // About 12 MB of tar through a handful of 1 MiB buffers, not one per MiB.
+  t.true(streamed.length > 12_000_000, `${streamed.length} bytes`);
+  t.true(chunked.buffers <= 4, `${chunked.buffers} buffers`);
+});
+
+test('a body readAt finds shorter or longer than its size fails with IntegrityError naming the path', async (t) => {
+  const short = threeWay('short', sized(400_000, 1), { size: 500_000 });
+  await t.throwsAsync(copiesOf(layerTarChunks([short])), { instanceOf: IntegrityError, message: /^short: expected 500000 bytes, read 400000/ });
+  const long = threeWay('long', sized(400_000, 1), { size: 300_000 });
+  await t.throwsAsync(bytesOf(writeLayerTar([long])), { instanceOf: IntegrityError, message: /^long: expected 300000 bytes, read more/ });
+});
+
+test('layerTarChunks closes its entry source when the consumer stops, and stops on abort', async (t) => {
+  let closed = false;
+  function* source(): Generator<LayerEntry> {
+    try {
+      for (let i = 0; ; i++) yield threeWay(`f${String(i).padStart(9, '0')}`, sized(300_000, i));
+    } finally {
+      closed = true;
+    }
+  }
+  for await (const _chunk of layerTarChunks(source())) break;
+  t.true(closed);
+  const controller = new AbortController();
+  const error = await t.throwsAsync(
+    (async () => {
+      for await (const _chunk of layerTarChunks(source(), { signal: controller.signal })) controller.abort();
+    })(),
+    { any: true },
+  );
+  t.is((error as { name?: string } | undefined)?.name, 'AbortError');
 });
 
 test('a synchronous entry source is closed when the output is destroyed', async (t) => {

@@ -53,8 +53,9 @@ const TYPEFLAGS: Readonly<Record<LayerEntryType, number>> = {
  * ({@link compareLayerPaths}: a directory before its children, siblings by UTF-8 bytes) —
  * the writer does not sort, so a layer of any size streams in constant memory, and it checks
  * the order so a producer's bug cannot make a nondeterministic layer. A body of up to 256 KiB
- * whose entry has `readInto` is read with it straight into the output chunk; any other body
- * through `content`, opened when the writer reaches the entry and closed before the next one.
+ * whose entry has `readInto` is read with it straight into the output chunk, a larger one
+ * whose entry has `readAt` likewise a chunk's room at a time; any other body through
+ * `content`, opened when the writer reaches the entry and closed before the next one.
  * The archive ends with two zero blocks and no further padding, as Go's Writer.Close. The
  * output comes in chunks of up to 1 MiB (larger body chunks pass through as they are), and
  * memory holds about one chunk: a large body is streamed, never held whole.
@@ -83,6 +84,35 @@ export function writeLayerTar(
 }
 
 /**
+ * The bytes {@link writeLayerTar} streams, as an async generator whose chunks live only until
+ * the consumer asks for the next one: the writer then fills their buffers again. For a
+ * consumer that is done with each chunk before it pulls the next (hashing it and writing it to
+ * a file, awaiting the write), so that a layer of any size cycles through a few 1 MiB buffers
+ * instead of leaving one to the garbage collector per MiB, which a build's peak memory shows.
+ * Anything that keeps a chunk (a Readable's buffer, a compressor reading ahead) must copy it
+ * or use writeLayerTar. Returning early or aborting `signal` closes the entry source and the
+ * open body; errors are writeLayerTar's.
+ */
+export async function* layerTarChunks(
+  entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>,
+  options: WriteLayerTarOptions = {},
+): AsyncGenerator<Buffer> {
+  if (options.rewriteTimestamp === true && options.sourceDateEpoch === undefined) {
+    throw new UsageError('rewrite-timestamp needs SOURCE_DATE_EPOCH', { hint: 'set sourceDateEpoch' });
+  }
+  options.signal?.throwIfAborted();
+  const closed = new AbortController();
+  const abort = (): void => closed.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    yield* generate(entries, options, closed.signal, true);
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    closed.abort();
+  }
+}
+
+/**
  * The archive's bytes, in chunks of up to {@link CHUNK_BYTES}. A synchronous `entries` is
  * pulled without a promise per entry; either way, every {@link SLICE_MS} of work what is ready
  * goes out and the event loop gets a turn (the walks that feed the writer, and the reads of
@@ -92,9 +122,12 @@ async function* generate(
   entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>,
   options: WriteLayerTarOptions,
   closed: AbortSignal,
+  recycle = false,
 ): AsyncGenerator<Buffer> {
   const clampTo = options.rewriteTimestamp === true ? options.sourceDateEpoch : undefined;
-  const out = new ChunkWriter();
+  const out = new ChunkWriter(recycle);
+  /** Where a body read with readAt is asked for one byte past its size. */
+  const probe = Buffer.alloc(1);
   let sliceStart = performance.now();
   const sync = Symbol.iterator in entries;
   const iterator: Iterator<LayerEntry> | AsyncIterator<LayerEntry> = sync
@@ -119,6 +152,29 @@ async function* generate(
       if (size > 0 && entry.content === undefined) throw new InputError(`${entry.path}: a file of ${size} bytes needs content`);
       if (size > 0 && size <= DIRECT_BODY_BYTES && entry.readInto !== undefined) {
         writeDirect(out, entry, fields, entry.readInto);
+      } else if (size > 0 && entry.readAt !== undefined) {
+        // A larger body read straight into the output chunks, a chunk's room per call.
+        out.header(fields);
+        for (let position = 0; position < size; ) {
+          const want = Math.min(size - position, CHUNK_BYTES);
+          // Little room left: a fresh chunk rather than a sliver of a read.
+          const at = out.reserve(out.room() >= Math.min(want, PASS_THROUGH_BYTES) ? Math.min(want, out.room()) : want);
+          const length = Math.min(want, out.buffer.length - at);
+          const read = entry.readAt(out.buffer, at, length, position);
+          if (read !== length) throw bodyLengthError(entry.path, size, position + read);
+          out.commit(at + length);
+          position += length;
+          if (out.ready.length > 0) yield* out.drain();
+          if (performance.now() - sliceStart > SLICE_MS) {
+            out.cut();
+            yield* out.drain();
+            await nextTurn();
+            sliceStart = performance.now();
+            closed.throwIfAborted();
+          }
+        }
+        if (entry.readAt(probe, 0, 1, size) !== 0) throw bodyLengthError(entry.path, size, size + 1);
+        out.append(padding(size));
       } else {
         out.header(fields);
         if (size > 0) {
@@ -129,7 +185,7 @@ async function* generate(
               written += chunk.length;
               if (written > size) break;
               out.append(chunk);
-              if (out.ready.length > 0) yield* out.take();
+              if (out.ready.length > 0) yield* out.drain();
             }
           } finally {
             body.destroy();
@@ -141,7 +197,7 @@ async function* generate(
       // Out go full chunks, and what there is once the slice is over, with a turn of the event loop.
       const due = performance.now() - sliceStart > SLICE_MS;
       if (due) out.cut();
-      if (out.ready.length > 0) yield* out.take();
+      if (out.ready.length > 0) yield* out.drain();
       if (due) {
         await nextTurn();
         sliceStart = performance.now();
@@ -153,7 +209,7 @@ async function* generate(
   }
   out.append(END_OF_ARCHIVE);
   out.cut();
-  yield* out.take();
+  yield* out.drain();
 }
 
 /** Writes the header and the body of a small entry into the output chunk, the body read in one call. */
@@ -189,7 +245,9 @@ function bodyLengthError(path: string, size: number, read: number): IntegrityErr
 /**
  * Assembles output chunks: bytes are written into one large buffer, and each stretch of it
  * goes out as a chunk when the buffer is full (the next stretch starts a fresh one). Large
- * pieces pass through without a copy.
+ * pieces pass through without a copy. With `recycle`, a full buffer is filled again once
+ * every chunk cut from it has been handed out and the consumer has asked for more (see
+ * {@link layerTarChunks}); otherwise each buffer is left to its chunks' holders.
  */
 class ChunkWriter {
   buffer: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
@@ -198,6 +256,15 @@ class ChunkWriter {
   #end = 0;
   /** Chunks ready to go out, in order. */
   ready: Buffer[] = [];
+  readonly #recycle: boolean;
+  /** Full buffers whose last chunks may not have been consumed yet. */
+  #retired: Buffer[] = [];
+  /** Buffers whose chunks have all been consumed: filled again before any new one is made. */
+  readonly #free: Buffer[] = [];
+
+  constructor(recycle: boolean) {
+    this.#recycle = recycle;
+  }
 
   /**
    * Room for `length` contiguous bytes of `buffer` (starting a new buffer when the current one
@@ -207,11 +274,17 @@ class ChunkWriter {
   reserve(length: number): number {
     if (this.buffer.length - this.#end < length) {
       this.cut();
-      this.buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, length));
+      if (this.#recycle && this.buffer.length === CHUNK_BYTES) this.#retired.push(this.buffer);
+      this.buffer = (length <= CHUNK_BYTES ? this.#free.pop() : undefined) ?? Buffer.allocUnsafe(Math.max(CHUNK_BYTES, length));
       this.#start = 0;
       this.#end = 0;
     }
     return this.#end;
+  }
+
+  /** Bytes left in `buffer` after what was written. */
+  room(): number {
+    return this.buffer.length - this.#end;
   }
 
   /** Marks the buffer filled up to `end` (an offset {@link reserve} gave, plus what was written). */
@@ -246,11 +319,21 @@ class ChunkWriter {
     this.#start = this.#end;
   }
 
-  /** The chunks ready to go out; the writer keeps none of them. */
-  take(): Buffer[] {
+  /**
+   * Yields the chunks ready to go out (the writer keeps none of them). When the consumer asks
+   * for more after the last, every chunk handed out so far is done with: with `recycle`, the
+   * full buffers they came from are free to fill again.
+   */
+  *drain(): Generator<Buffer> {
     const ready = this.ready;
     this.ready = [];
-    return ready;
+    // A loop, not `yield* ready`: an array's iterator has no throw(), which a consumer
+    // failing the generator (a destroyed stream) calls through this delegation.
+    for (const chunk of ready) yield chunk;
+    if (this.#recycle && this.#retired.length > 0) {
+      this.#free.push(...this.#retired);
+      this.#retired = [];
+    }
   }
 }
 
