@@ -219,7 +219,7 @@ function nativePlatform(requested: string | undefined): { os: string; architectu
 }
 
 /** The layers of a stored image, bottom first, from its newest manifest. */
-async function imageLayers(store: ImageStore, id: Digest): Promise<LayerRef[]> {
+export async function imageLayers(store: ImageStore, id: Digest): Promise<LayerRef[]> {
   const record = await store.image(id);
   if (record === undefined) throw new InputError(`image ${id} is no longer in the store`);
   const manifestDescriptor = record.manifests[record.manifests.length - 1];

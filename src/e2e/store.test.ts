@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,31 @@ test('import → save → load keeps the image ID and the manifest digest, and O
   sh('umoci', ['unpack', '--image', `${join(work, 'ocidir')}:e2e`, join(work, 'bundle')]);
   t.true(existsSync(join(work, 'bundle', 'rootfs', 'bin', 'busybox')));
   t.is(sh('readlink', [join(work, 'bundle', 'rootfs', 'bin', 'sh')]).trim(), 'busybox');
+});
+
+/** The snapshot directories of `root` holding the busybox binary (an unpacked busybox layer). */
+async function unpackedBusybox(root: string): Promise<string[]> {
+  const dir = join(root, 'snapshots');
+  const ids = (await readdir(dir).catch(() => [] as string[])).filter((name) => /^\d+$/.test(name));
+  return ids.filter((id) => existsSync(join(dir, id, 'fs', 'bin', 'busybox')));
+}
+
+test('import and load unpack the image into a snapshot, as docker load does, so a first build does not', async (t) => {
+  const a = await freshRoot();
+  ok(t, kiln(a, ['import', rootfs, 'busybox:unpacked'], { env: epoch }));
+  t.is((await unpackedBusybox(a)).length, 1);
+  const archive = join(work, 'unpacked.tar');
+  ok(t, kiln(a, ['save', '-o', archive, 'busybox:unpacked']));
+  const b = await freshRoot();
+  ok(t, kiln(b, ['load', '-i', archive]));
+  const unpacked = await unpackedBusybox(b);
+  t.is(unpacked.length, 1);
+  // A build FROM it uses that snapshot: no second copy of the layer appears.
+  const context = join(work, 'unpacked-context');
+  await mkdir(context);
+  await writeFile(join(context, 'Dockerfile'), 'FROM busybox:unpacked\nRUN true\n');
+  ok(t, kiln(b, ['build', '--progress', 'plain', context]));
+  t.deepEqual(await unpackedBusybox(b), unpacked);
 });
 
 test('every input codec gives the same image; plain, gzip, zstd, bzip2 and xz', async (t) => {

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { unpackImages } from '../../build/index.ts';
 import { InputError, UsageError } from '../../errors/index.ts';
 import { applyConfigChanges } from '../../frontend/index.ts';
 import { familiarString, parseReference } from '../../image/index.ts';
@@ -25,6 +26,7 @@ export async function runImport(
     ...(epoch === undefined ? {} : { epoch }),
     signal,
   });
+  warnUnpacked(await unpackImages(store, [result.id], signal));
   process.stdout.write(`${result.id}\n`);
   return EXIT.ok;
 }
@@ -35,6 +37,13 @@ export async function runLoad(store: ImageStore, options: { readonly input: stri
     signal,
     sourceName: options.input === '-' ? 'standard input' : options.input,
   });
+  warnUnpacked(
+    await unpackImages(
+      store,
+      recorded.map((r) => r.id),
+      signal,
+    ),
+  );
   for (const r of recorded) {
     if (r.tags.length === 0) process.stdout.write(`Loaded image ID: ${r.id}\n`);
     for (const t of r.tags) process.stdout.write(`Loaded image: ${familiarString(parseReference(t))}\n`);
@@ -87,4 +96,11 @@ function sourceDateEpoch(): number | undefined {
   if (text === undefined || text === '') return undefined;
   if (!/^\d+$/.test(text)) throw new UsageError(`SOURCE_DATE_EPOCH=${text}: expected seconds since the epoch`);
   return Number(text);
+}
+
+/** Says which images were stored but not unpacked (their first build unpacks them). */
+function warnUnpacked(failed: readonly { readonly id: string; readonly error: unknown }[]): void {
+  for (const { id, error } of failed) {
+    process.stderr.write(`kiln: warning: image ${id} is stored but not unpacked: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
 }
