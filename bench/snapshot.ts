@@ -118,7 +118,7 @@ export const workload: Workload = {
           ],
         },
         {
-          name: "diff of 10,000 small files (gzip layer, kiln's default)",
+          name: 'diff of 10,000 small files (gzip layer, as an export writes it)',
           unit: 'ms',
           better: 'lower',
           runs,

@@ -15,7 +15,7 @@ import type { Measurement, Workload, WorkloadOptions } from './workload.ts';
  * import ≥ 0.8× the throughput of tar | gzip -1; peak RSS under 200 MiB.
  */
 
-const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+const CLI = new URL('../dist/cli.cjs', import.meta.url).pathname;
 
 async function generateTree(dir: string, totalBytes: number): Promise<number> {
   // Deterministic content: a seeded stream of hashes (incompressible) alternating with

@@ -16,7 +16,7 @@ const TRUE_SPEC: RunSpec = {
 
 /** Options of {@link createKilnBuilder}. */
 export interface KilnBuilderOptions {
-  /** The bundled CLI to run (a copy of dist/cli.js: see kiln-package.ts). */
+  /** The bundled CLI to run (a copy of dist/cli.cjs: see kiln-package.ts). */
   readonly cli: string;
   /** A directory only this builder writes under (created). */
   readonly dir: string;
@@ -27,7 +27,7 @@ export interface KilnBuilderOptions {
 }
 
 /**
- * kiln as a {@link Builder}: every command through the bundled CLI (`node cli.js`) on a
+ * kiln as a {@link Builder}: every command through the bundled CLI (`node cli.cjs`) on a
  * kiln root of its own; `fresh` makes a new root holding only busybox:latest (`kiln import`,
  * untimed). kiln has no `run` command yet, so W8 times its sandbox in-process through
  * `LinuxExecutor` (as bench/sandbox.ts does): no process start, no image lookup. Nothing to
