@@ -39,6 +39,7 @@ export async function createKilnBuilder(options: KilnBuilderOptions): Promise<Bu
   const rootfs = [{ type: 'bind' as const, source: options.baseRoot, options: ['rbind', 'ro'] }];
   let roots = 0;
   let root: string | undefined;
+  let baseArchive: string | undefined;
   const current = (): string => {
     if (root === undefined) throw new Error('kiln builder: fresh() was not called');
     return root;
@@ -52,9 +53,18 @@ export async function createKilnBuilder(options: KilnBuilderOptions): Promise<Bu
       uncompressed: 'kiln build -o type=oci,dest=FILE,compression=uncompressed -t IMAGE CONTEXT (every step cached)',
     },
     async fresh() {
+      // The base comes as the peers get it: `kiln load` of an image archive, which (as `docker
+      // load` and `buildah pull`) unpacks it. The archive is made once, from an import.
+      if (baseArchive === undefined) {
+        root = join(options.dir, 'seed');
+        await mkdir(root);
+        await cli(['import', options.baseTar, 'busybox:latest', '--change', 'CMD ["sh"]']);
+        baseArchive = join(options.dir, 'busybox-image.tar');
+        await cli(['save', '-o', baseArchive, 'busybox:latest']);
+      }
       root = join(options.dir, `root-${roots++}`);
       await mkdir(root);
-      await cli(['import', options.baseTar, 'busybox:latest', '--change', 'CMD ["sh"]']);
+      await cli(['load', '-q', '-i', baseArchive]);
     },
     build: (context, tag) => cli(['build', '--progress', 'plain', '-t', tag, context]),
     saveImage: (tag, file, compression, context) =>

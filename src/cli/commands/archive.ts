@@ -26,7 +26,6 @@ export async function runImport(
     ...(epoch === undefined ? {} : { epoch }),
     signal,
   });
-  warnUnpacked(await unpackImages(store, [result.id], signal));
   process.stdout.write(`${result.id}\n`);
   return EXIT.ok;
 }
