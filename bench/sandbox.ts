@@ -16,7 +16,8 @@ import type { Measurement, Workload, WorkloadOptions } from './workload.ts';
  * ones under seccomp 'unconfined', whose median is the cost of the default seccomp filter
  * (compiled once per process, installed per run).
  */
-const SPEC: RunSpec = {
+/** `/bin/true` as root in a sandbox without network: what this suite and W8 (bench/build) run. */
+export const TRUE_SPEC: RunSpec = {
   argv: ['/bin/true'],
   env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
   cwd: '/',
@@ -39,11 +40,11 @@ export const workload: Workload = {
       const bare: number[] = [];
       for (let i = 0; i < runs + 3; i++) {
         let start = performance.now();
-        const result = await executor.run(SPEC, rootfs, {}, AbortSignal.timeout(10_000));
+        const result = await executor.run(TRUE_SPEC, rootfs, {}, AbortSignal.timeout(10_000));
         const k = performance.now() - start;
         if (result.exitCode !== 0) throw new Error(`the sandbox's /bin/true exited ${String(result.exitCode)}`);
         start = performance.now();
-        const plain = await executor.run({ ...SPEC, seccomp: 'unconfined' }, rootfs, {}, AbortSignal.timeout(10_000));
+        const plain = await executor.run({ ...TRUE_SPEC, seccomp: 'unconfined' }, rootfs, {}, AbortSignal.timeout(10_000));
         const p = performance.now() - start;
         if (plain.exitCode !== 0) throw new Error(`the unconfined sandbox's /bin/true exited ${String(plain.exitCode)}`);
         start = performance.now();

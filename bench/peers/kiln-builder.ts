@@ -1,18 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LinuxExecutor, type RunSpec } from '../../src/sandbox/index.ts';
+import { LinuxExecutor } from '../../src/sandbox/index.ts';
+import { TRUE_SPEC } from '../sandbox.ts';
 import { timeProcess, type ProcessTiming } from '../time-process.ts';
 import type { Builder } from './builder.ts';
 
-/** What W8 runs in kiln's sandbox: `true`, as bench/sandbox.ts does. */
-const TRUE_SPEC: RunSpec = {
-  argv: ['/bin/true'],
-  env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-  cwd: '/',
-  user: { uid: 0, gid: 0, additionalGids: [] },
-  hostname: 'bench',
-  network: 'none',
-};
 
 /** Options of {@link createKilnBuilder}. */
 export interface KilnBuilderOptions {

@@ -352,27 +352,33 @@ function taken(name: string): ConflictError {
  * as the file system makes them: Node has no syncfs(2).)
  */
 function writeJson(path: string, value: unknown): void {
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o644);
+  const { tmp, fd } = writeTemporaryJson(path, value);
+  closeSync(fd);
+  renameSync(tmp, path);
+}
+
+/** {@link writeJson}, fsynced before the rename; the fsync, which may wait for the disk, off the event loop. */
+async function writeJsonDurable(path: string, value: unknown): Promise<void> {
+  const { tmp, fd } = writeTemporaryJson(path, value);
   try {
-    writeSync(fd, `${JSON.stringify(value)}\n`);
+    await fsyncAsync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
 }
 
-/** {@link writeJson}, fsynced before the rename; the fsync, which may wait for the disk, off the event loop. */
-async function writeJsonDurable(path: string, value: unknown): Promise<void> {
+/** `value` as JSON in a new temporary file beside `path`, still open (the caller closes `fd`). */
+function writeTemporaryJson(path: string, value: unknown): { tmp: string; fd: number } {
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o644);
   try {
     writeSync(fd, `${JSON.stringify(value)}\n`);
-    await fsyncAsync(fd);
-  } finally {
+  } catch (error) {
     closeSync(fd);
+    throw error;
   }
-  renameSync(tmp, path);
+  return { tmp, fd };
 }
 
 /** unlink(2), ignoring a missing file. */
