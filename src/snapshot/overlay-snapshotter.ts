@@ -1,5 +1,6 @@
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContentStore } from '../content/index.ts';
@@ -40,6 +41,18 @@ const DEFAULT_BUDGET = PAGE - 1 - 128;
  */
 const FEATURES = ['index=off', 'metacopy=off', 'redirect_dir=off'] as const;
 
+/**
+ * Whether overlayfs here takes `volatile` (Linux 5.10): no sync of the upper file system at
+ * unmount. That sync (sync_filesystem) writes back every dirty page of the whole file system,
+ * other programs' too, so a step that copied a few files could wait seconds on a busy disk.
+ * Snapshots are a cache of fsynced layer blobs; what volatile risks, a kernel crash, their
+ * records' boot stamp covers (src/snapshot/snapshot-records.ts).
+ */
+function volatileSupported(): boolean {
+  const [major = 0, minor = 0] = release().split('.').map((part) => Number.parseInt(part, 10));
+  return major > 5 || (major === 5 && minor >= 10);
+}
+
 /** Whether this kernel has overlayfs (loaded, or listed as a file system). */
 export function overlaySupported(): boolean {
   if (existsSync('/sys/module/overlay')) return true;
@@ -57,7 +70,7 @@ export function overlaySupported(): boolean {
 export async function openOverlaySnapshotter(options: OverlaySnapshotterOptions): Promise<OverlaySnapshotter> {
   const records = await SnapshotRecords.open(join(options.root, 'snapshots'));
   const features = FEATURES.filter((option) => existsSync(`/sys/module/overlay/parameters/${option.slice(0, option.indexOf('='))}`));
-  return new OverlaySnapshotter(records, options.content, options.optionsBudget ?? DEFAULT_BUDGET, features);
+  return new OverlaySnapshotter(records, options.content, options.optionsBudget ?? DEFAULT_BUDGET, features, volatileSupported());
 }
 
 /**
@@ -82,12 +95,14 @@ export class OverlaySnapshotter extends LocalSnapshotter {
   readonly kind = 'overlay';
   readonly #budget: number;
   readonly #features: readonly string[];
+  readonly #volatile: boolean;
 
   /** @internal Use {@link openOverlaySnapshotter}. */
-  constructor(records: SnapshotRecords, content: ContentStore, budget: number, features: readonly string[]) {
+  constructor(records: SnapshotRecords, content: ContentStore, budget: number, features: readonly string[], volatile: boolean) {
     super(records, content);
     this.#budget = budget;
     this.#features = features;
+    this.#volatile = volatile;
   }
 
   protected async populate(dir: string, kind: 'active' | 'view', parent: SnapshotRecord | undefined): Promise<undefined> {
@@ -110,7 +125,11 @@ export class OverlaySnapshotter extends LocalSnapshotter {
     const active = record.kind === 'active';
     if (record.parents.length === 0) return [bind(own, active)];
     if (!active && record.parents.length === 1) return [bind(this.#fs(record.parents[0]!), false)];
-    const fixed = active ? [`workdir=${join(this.records.dir(record.id), 'work')}`, `upperdir=${own}`] : [];
+    const work = join(this.records.dir(record.id), 'work');
+    // A volatile mount leaves work/work/incompat/volatile, which fails the next mount of the
+    // same directories: mounted again, the snapshot has nothing in flight (it was unmounted).
+    if (active && this.#volatile) rmSync(join(work, 'work', 'incompat'), { recursive: true, force: true });
+    const fixed = active ? [`workdir=${work}`, `upperdir=${own}`, ...(this.#volatile ? ['volatile'] : [])] : [];
     const lowers = await this.#lowerDirs(record.parents, fixed, signal);
     if (!active && lowers.length === 1) return [bind(lowers[0]!, false)];
     return [{ type: 'overlay', source: 'overlay', options: this.#options(fixed, lowers) }];

@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openContentStore, type ContentStore } from '../content/index.ts';
 import { openCopySnapshotter } from './copy-snapshotter.ts';
@@ -79,6 +79,24 @@ function overlayTests(): void {
     t.deepEqual(await s.prepare('empty'), [{ type: 'bind', source: join(root, 'snapshots', (await readdir(join(root, 'snapshots'))).filter((n) => /^\d+$/.test(n)).sort((a, b) => Number(b) - Number(a))[0]!, 'fs'), options: ['rbind', 'rw'] }]);
     await s.commit('c', 'work');
     t.false(existsSync(join(mount!.options.find((o) => o.startsWith('workdir='))!.slice('workdir='.length))));
+  });
+
+  test('an active snapshot mounts volatile (no sync at unmount) and can be mounted again after', async (t) => {
+    const [major = 0, minor = 0] = release().split('.').map((part) => Number.parseInt(part, 10));
+    if (major < 5 || (major === 5 && minor < 10)) {
+      t.fail(`Linux ${release()} has no overlayfs volatile option (5.10): this test needs a newer kernel`);
+      return;
+    }
+    const { root, content } = await fresh(t);
+    const s = await openOverlaySnapshotter({ root, content });
+    const { chainId } = await s.unpack([await buildLayer(content, [file('base', 'b')])]);
+    const mounts = await s.prepare('twice', chainId);
+    t.true(mounts[0]!.options.includes('volatile'));
+    await withMounted(base, mounts, (tree) => writeFile(join(tree, 'first'), '1'));
+    // The volatile mount left work/work/incompat/volatile, which would fail this mount.
+    await withMounted(base, await s.mounts('twice'), (tree) => writeFile(join(tree, 'second'), '2'));
+    const diff = await s.diff(chainId, 'twice');
+    t.deepEqual((await listLayer(content, diff)).map((entry) => entry.path), ['first', 'second']);
   });
 
   test('a 120-layer image mounts in one page, its bottom flattened once and shared', async (t) => {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,14 @@ export interface SnapshotRecord {
   readonly created: string;
   /** Implementation data (the copy snapshotter's prepare stamp). */
   readonly extra?: Readonly<Record<string, string>>;
+  /**
+   * Of a committed snapshot: the boot (kernel boot id) whose page cache its files were written
+   * through, unsynced. A snapshot is a cache of layer blobs, which are fsynced: after a reboot
+   * one of these may have lost writes, so the first open in another boot removes it (and its
+   * descendants), and an unpack makes it again from its blob. A record without it (an older
+   * kiln's) is kept.
+   */
+  readonly boot?: string;
 }
 
 /** What a new snapshot record starts as. */
@@ -45,12 +53,19 @@ export interface NewRecord {
  *     names/<sha256>     symlink → ../<id>: the key or name whose sha256 it is, claimed
  *                        atomically (symlink(2) fails when it exists)
  *     tmp/<random>/      snapshots being built, owned; and removed ones being deleted
+ *     users/<pid>-<hex>/ the processes that have the store open, owned (src/owner)
+ *     boot               the boot id of the last open: another one means the machine
+ *                        rebooted, and the snapshots of earlier boots are removed
  *
  * A snapshot is built in tmp/, renamed to a free id (rename(2) of a directory onto a
  * non-empty one fails, so two processes never share an id), then its name is claimed; a
  * name always points at a whole snapshot. Removal unlinks the name first. Opening cleans what
  * crashes left: tmp/ entries and owned snapshots whose owner is dead, committed ones no name
  * points at, names pointing nowhere. No lock is taken; each step is one atomic call.
+ *
+ * Nothing syncs a snapshot's files (overlay mounts are `volatile`, unpacks write through the
+ * page cache): a crash of the kernel can lose them, never a crash of kiln. So a committed
+ * record carries its boot ({@link SnapshotRecord.boot}) and is trusted only in that boot.
  *
  * The records are small files read and written with synchronous calls: a step reads a few,
  * and a synchronous call costs a tenth of a round trip through libuv's thread pool.
@@ -82,9 +97,14 @@ export class SnapshotRecords {
     mkdirSync(users, { recursive: true });
     const dead: string[] = [];
     for (const entry of readdirSync(users)) if (await isAbandoned(join(users, entry))) dead.push(join(users, entry));
-    if (!existed || dead.length > 0) await records.#clean();
+    // A reboot since the last open: the snapshots written in earlier boots go too.
+    const bootFile = join(root, 'boot');
+    const boot = currentBoot();
+    const rebooted = boot !== undefined && readTextOrUndefined(bootFile) !== boot;
+    if (!existed || dead.length > 0 || rebooted) await records.#clean(rebooted ? boot : undefined);
     else await records.#cleanTmp();
     for (const dir of dead) rmSync(dir, { recursive: true, force: true });
+    if (rebooted) writeText(bootFile, boot);
     await registerUser(users);
     return records;
   }
@@ -197,9 +217,13 @@ export class SnapshotRecords {
       throw new ConflictError(`snapshot ${JSON.stringify(key)} is ${active.kind === 'view' ? 'a view' : 'committed'}: only an active snapshot can be committed`);
     }
     if (name !== key && (await this.lookup(name))) throw taken(name);
-    const committed: SnapshotRecord = { ...active, kind: 'committed', name };
+    const boot = currentBoot();
+    const committed: SnapshotRecord = { ...active, kind: 'committed', name, ...(boot === undefined ? {} : { boot }) };
     const info = join(this.dir(active.id), 'info.json');
-    await writeJsonDurable(info, committed);
+    // Stamped with this boot, the record needs no fsync: a crash that could lose it also
+    // changes the boot, and the snapshot is then removed whatever its record says.
+    if (boot === undefined) await writeJsonDurable(info, committed);
+    else writeJson(info, committed);
     if (name !== key) {
       try {
         symlinkSync(`../${active.id}`, this.#nameLink(name));
@@ -301,17 +325,28 @@ export class SnapshotRecords {
     }
   }
 
-  async #clean(): Promise<void> {
+  /**
+   * Removes what crashes left; given `boot` (the machine rebooted), also the committed
+   * snapshots written unsynced in another boot, and every snapshot on one of those. Parents
+   * have lower ids than their children (#nextId), so one pass in id order sees a parent first.
+   */
+  async #clean(boot?: string): Promise<void> {
     await this.#cleanTmp();
+    const discarded = new Set<string>();
     for (const id of await this.#ids()) {
       const dir = this.dir(id);
+      const record = await this.read(id);
+      if (boot !== undefined && record !== undefined && (record.parents.some((parent) => discarded.has(parent)) || (record.boot ?? boot) !== boot)) {
+        discarded.add(id);
+        await this.#discard(id);
+        continue;
+      }
       const owned = exists(join(dir, OWNER_FILE));
       if (owned) {
         // An active snapshot or view of a process that is gone (or a commit it never finished).
         if (await isAbandoned(dir)) await this.#discard(id);
         continue;
       }
-      const record = await this.read(id);
       // Committed and named: kept. Anything else is what a crashed removal left.
       if (record === undefined || (await this.lookup(record.name))?.id !== id) await this.#discard(id);
     }
@@ -392,6 +427,28 @@ function unlinkForce(path: string): void {
 
 function exists(path: string): boolean {
   return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
+/** This boot's id (random at every boot, proc(5)); undefined where /proc does not say. */
+function currentBoot(): string | undefined {
+  bootId ??= readTextOrUndefined('/proc/sys/kernel/random/boot_id') ?? '';
+  return bootId === '' ? undefined : bootId;
+}
+let bootId: string | undefined;
+
+function readTextOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `text` to `path` whole or not at all (a temporary file renamed over it). */
+function writeText(path: string, text: string): void {
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, `${text}\n`);
+  renameSync(tmp, path);
 }
 
 function readlinkOrUndefined(path: string): string | undefined {
