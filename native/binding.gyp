@@ -10,6 +10,7 @@
         'src/errno-error.cc',
         'src/mknod.cc',
         'src/mount.cc',
+        'src/read-directory.cc',
         'src/sandbox-child.cc',
         'src/sandbox-exit.cc',
         'src/sandbox-in-root.cc',

@@ -1,5 +1,5 @@
 // kiln_native: what only native code can do for kiln, one object per surface. `fs` holds the
-// file-system calls Node lacks (xattrs, mknod, mount), used by src/native; `sandbox` runs commands
+// file-system calls Node lacks (xattrs, mknod, mount) or makes slow (a directory read with its lstats), used by src/native; `sandbox` runs commands
 // in namespaces (sandbox-spawn.cc, sandbox-exit.cc, with kiln-init.c), used by src/sandbox.
 // Policy stays in TypeScript; src/native/native.d.ts types it all.
 #include <napi.h>
@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   kiln::AddXattrFunctions(env, fs);
   kiln::AddMknodFunction(env, fs);
   kiln::AddMountFunctions(env, fs);
+  kiln::AddReadDirectoryFunction(env, fs);
   exports.Set("fs", fs);
   Napi::Object sandbox = Napi::Object::New(env);
   kiln::AddSandboxSpawnFunction(env, sandbox);

@@ -1,6 +1,7 @@
 // The file-system surface of the addon: the calls Node's fs lacks, exported as
 // `require('kiln_native.node').fs` and typed in src/native/native.d.ts. Each call is one
-// synchronous syscall on the JavaScript thread (they are quick on local file systems).
+// synchronous syscall on the JavaScript thread (they are quick on local file systems), but
+// readDirectory, one per entry of a directory.
 #pragma once
 
 #include <napi.h>
@@ -15,5 +16,8 @@ void AddMknodFunction(Napi::Env env, Napi::Object fs);
 
 // mount, unmount (mount.cc).
 void AddMountFunctions(Napi::Env env, Napi::Object fs);
+
+// readDirectory (read-directory.cc).
+void AddReadDirectoryFunction(Napi::Env env, Napi::Object fs);
 
 }  // namespace kiln

@@ -55,6 +55,14 @@ export interface NativeFs {
   }): void;
   /** umount2(2) with UMOUNT_NOFOLLOW, and MNT_DETACH when `detach`. */
   unmount(options: { readonly target: string; readonly detach: boolean }): void;
+  /**
+   * The entries of a directory but `.` and `..`, sorted bytewise, and their statx(2) without
+   * following symlinks, as libuv fills Node's lstat: `stats` holds 14 fields an entry, in the
+   * order dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, atimeNs, mtimeNs,
+   * ctimeNs, birthtimeNs (0 where the file system keeps none). Errors: `scandir` for the
+   * directory, `lstat` (with the entry's path) for an entry.
+   */
+  readDirectory(options: { readonly path: string }): { readonly names: string[]; readonly stats: BigInt64Array };
 }
 
 /** `require('kiln_native.node')`: one object per surface. */

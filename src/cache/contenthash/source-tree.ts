@@ -1,4 +1,5 @@
 import { type BigIntStats, type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { type DirectoryEntry, readDirectory } from '../../native/index.ts';
 import { realpath } from 'node:fs/promises';
 import { type MatchInfo, NO_PARENT_INFO } from '../../context/index.ts';
 import { InputError } from '../../errors/index.ts';
@@ -73,6 +74,14 @@ export class SourceTree {
   /** lstat(2) of a root-relative path; undefined when nothing is there (ENOENT, ENOTDIR). */
   lstat(path: string): BigIntStats | undefined {
     return lstatSync(this.abs(path), { bigint: true, throwIfNoEntry: false });
+  }
+
+  /**
+   * The entries of directory `path` with their lstat(2), sorted as Go's os.ReadDir sorts them
+   * (bytewise): one native call for the whole directory (src/native readDirectory).
+   */
+  entries(path: string): DirectoryEntry[] {
+    return readDirectory(this.abs(path));
   }
 
   /** The names in directory `path`, sorted as Go's os.ReadDir sorts them (bytewise). */

@@ -1,4 +1,4 @@
-import { type BigIntStats, lstatSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { type MatchInfo, NO_PARENT_INFO, type PatternMatcher } from '../../context/index.ts';
 import { NotFoundError } from '../../errors/index.ts';
 import type { SelectedSource, SourceMatch } from './select-sources.ts';
@@ -85,6 +85,8 @@ class MatchWalker {
   readonly #walkExcluded: boolean;
   /** Directories walked but not yet made: made when something below them is selected. */
   readonly #pending: Pending[] = [];
+  /** How many of #pending are not emitted yet: most entries have none to flush, and skip it. */
+  #unemitted = 0;
   /** Whether anything below the match was selected (not only implied). */
   selectedAny = false;
 
@@ -105,10 +107,10 @@ class MatchWalker {
   *children(level: Level): Generator<WalkEvent, void, undefined> {
     const tree = this.#tree;
     const filter = tree.filter;
-    for (const entry of tree.readdir(level.real)) {
-      const real = level.real === '' ? entry.name : `${level.real}/${entry.name}`;
-      const rel = level.rel === '' ? entry.name : `${level.rel}/${entry.name}`;
-      const isDirectory = entry.isDirectory();
+    for (const { name, stats } of tree.entries(level.real)) {
+      const real = level.real === '' ? name : `${level.real}/${name}`;
+      const rel = level.rel === '' ? name : `${level.rel}/${name}`;
+      const isDirectory = stats.isDirectory();
       let context = NO_PARENT_INFO;
       if (filter !== undefined) {
         if (isDirectory) {
@@ -140,19 +142,20 @@ class MatchWalker {
       if (!selected && !isDirectory) continue;
       if (!selected && this.#include === undefined && !this.#walkExcluded) continue;
       const path = tree.abs(real);
-      const stats = lstatSync(path, { bigint: true });
-      if (!stats.isDirectory()) {
+      if (!isDirectory) {
         if (!selected) continue;
-        yield* this.#flush();
+        if (this.#unemitted > 0) yield* this.#flush();
         this.selectedAny = true;
         yield { kind: 'node', rel, path, stats };
         continue;
       }
       const pending: Pending = { rel, path, stats, emitted: selected };
       if (selected) {
-        yield* this.#flush();
+        if (this.#unemitted > 0) yield* this.#flush();
         this.selectedAny = true;
         yield { kind: 'dir', rel, path, stats, implied: false };
+      } else {
+        this.#unemitted += 1;
       }
       this.#pending.push(pending);
       if (!excluded || this.#walkExcluded) {
@@ -160,6 +163,7 @@ class MatchWalker {
       }
       this.#pending.pop();
       if (pending.emitted) yield { kind: 'leave', rel, path, stats };
+      else this.#unemitted -= 1;
     }
   }
 
@@ -168,6 +172,7 @@ class MatchWalker {
     for (const dir of this.#pending) {
       if (dir.emitted) continue;
       dir.emitted = true;
+      this.#unemitted -= 1;
       yield { kind: 'dir', rel: dir.rel, path: dir.path, stats: dir.stats, implied: true };
     }
   }
