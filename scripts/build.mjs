@@ -41,5 +41,5 @@ await build({
 const launcher = new URL('cli.cjs', dist);
 await copyFile(new URL('./cli-launcher.cjs', import.meta.url), launcher);
 await chmod(launcher, 0o755);
-// The code cache, made by the launcher itself in a node that compiles eagerly.
-execFileSync(process.execPath, ['--no-lazy', launcher.pathname], { env: { ...process.env, KILN_WRITE_CODE_CACHE: '1' }, stdio: 'inherit' });
+// The code cache, made by the launcher itself (which compiles every function for it).
+execFileSync(process.execPath, [launcher.pathname], { env: { ...process.env, KILN_WRITE_CODE_CACHE: '1' }, stdio: 'inherit' });

@@ -52,6 +52,10 @@ export async function runBuildCommand(store: ImageStore, contextArg: string, fla
   // of a big build's peak RSS (issue #7's W4: 131-135 MB, 110-115 MB with this; its time did
   // not change, medians of 4 interleaved runs). The heap checks this flag as it runs.
   setFlagsFromString('--optimize-for-size');
+  // V8 stamps a code cache with the flags it was made under: a cache made by this process
+  // would be rejected by every later start (which has the defaults), so the launcher must not
+  // write one from it (scripts/cli-launcher.cjs).
+  (globalThis as Record<symbol, unknown>)[Symbol.for('kiln.v8FlagsChanged')] = true;
   const mode = flags.quiet === true ? 'quiet' : flags.progress === undefined ? progressModeFromEnv(process.env) : parseProgressMode(flags.progress, '--progress');
   const outputs = flags.output.map(parseOutput);
   if (outputs.filter((o) => 'dest' in o && o.dest === '-').length > 1) throw new UsageError('only one --output may write to standard output');
