@@ -42,21 +42,8 @@ export async function fileCacheInputs(
     if (from === undefined) throw new Error(`copy from input ${action.from} is missing`);
     if (from.kind === 'context') {
       const name = `files ${action.sources.join(' ')}`;
-      const rehashed: string[] = [];
-      named.push([
-        name,
-        await checksumSources({
-          onRehash: (path) => rehashed.push(path),
-          source: contextRoot(from),
-          sources: action.sources,
-          excludes: action.excludes,
-          parents: action.parents,
-          followSymlinks: action.followSymlinks,
-          ...(action.chown === undefined ? {} : { owner: action.chown }),
-          ...(context.deps.statCache === undefined ? {} : { statCache: context.deps.statCache }),
-          ...(context.signal === undefined ? {} : { signal: context.signal }),
-        }),
-      ]);
+      const { digest, rehashed } = await contextChecksum(action, from, context);
+      named.push([name, digest]);
       if (rehashed.length > 0) context.explain(name, describeChanged(rehashed));
     } else if (contentOfStates) {
       // What the copy selects from the stage or image, by content (with owners, unless --chown).
@@ -77,6 +64,45 @@ export async function fileCacheInputs(
     }
   }
   return named;
+}
+
+/**
+ * Starts hashing what `op` copies from build contexts: on a cold build the slowest part of its
+ * key, which the steps before it do not change, so it runs beside them (the key awaits it).
+ */
+export function prepareFile(op: FileOp, inputs: readonly (Solved | undefined)[], context: StepContext): void {
+  for (const action of op.actions) {
+    if (action.kind !== 'copy') continue;
+    const from = inputs[action.from];
+    // A failure is the key's to report, when the step gets there.
+    if (from?.kind === 'context') contextChecksum(action, from, context).catch(() => undefined);
+  }
+}
+
+/** The checksum of what `action` selects from the context `from` (once per solve), and the files read for it. */
+function contextChecksum(
+  action: FileOp['actions'][number] & { kind: 'copy' },
+  from: Solved & { kind: 'context' },
+  context: StepContext,
+): Promise<{ digest: Digest; rehashed: string[] }> {
+  const selection = {
+    sources: action.sources,
+    excludes: action.excludes,
+    parents: action.parents,
+    followSymlinks: action.followSymlinks,
+    ...(action.chown === undefined ? {} : { owner: action.chown }),
+  };
+  return context.memo(`context checksum ${JSON.stringify([from.key, from.dir, selection])}`, async () => {
+    const rehashed: string[] = [];
+    const digest = await checksumSources({
+      source: contextRoot(from),
+      ...selection,
+      onRehash: (path) => rehashed.push(path),
+      ...(context.deps.statCache === undefined ? {} : { statCache: context.deps.statCache }),
+      ...(context.signal === undefined ? {} : { signal: context.signal }),
+    });
+    return { digest, rehashed };
+  });
 }
 
 /** `file a.txt changed`, `files a.txt, b.txt and 3 more changed or added`. */

@@ -1,17 +1,19 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CacheRecords, type LayerRef } from '../cache/index.ts';
+import { CacheRecords, type CacheKey, type LayerRef, type StatCache } from '../cache/index.ts';
 import type { ContentStore, Digest } from '../content/index.ts';
 import { createVertex, type ExecOp, type FileOp, type Vertex } from '../graph/index.ts';
 import type { DiffId } from '../image/index.ts';
 import type { Executor } from '../sandbox/index.ts';
 import type { Snapshotter } from '../snapshot/index.ts';
 import type { ProgressEvent } from './progress-event.ts';
+import { fileCacheInputs, prepareFile } from './run-file.ts';
+import type { Solved } from './solved.ts';
 import { createSolver } from './solver.ts';
-import type { OpRunner, SolverDeps } from './step-context.ts';
+import type { OpRunner, SolverDeps, StepContext } from './step-context.ts';
 
 /*
  * The scheduler and the cache with fake runners that count their calls: no sandbox, no
@@ -176,4 +178,86 @@ test('a RUN that needs an entitlement the build lacks is refused before anything
   t.deepEqual(f.runs, []);
   await createSolver(f.deps).solve(host, { allow: { networkHost: true } });
   t.is(f.runs.length, 2);
+});
+
+test('a file step is prepared as the solve begins, with its build context, while the steps before it run', async (t) => {
+  const f = await fake(t);
+  const prepared: { op: FileOp; inputs: readonly (string | undefined)[] }[] = [];
+  let preparedSignal!: () => void;
+  const preparedOnce = new Promise<void>((resolve) => (preparedSignal = resolve));
+  const file = f.deps.runners!.file;
+  const deps: SolverDeps = {
+    ...f.deps,
+    contextSource: (name) => (name === 'context' ? { dir: '/the/context', filter: undefined } : undefined),
+    runners: {
+      exec: f.deps.runners!.exec,
+      file: {
+        ...file,
+        prepare: (op, inputs) => {
+          prepared.push({ op, inputs: inputs.map((input) => (input?.kind === 'context' ? input.dir : input?.kind)) });
+          preparedSignal();
+        },
+      },
+    },
+  };
+  // The RUN before the COPY finishes only once the COPY was prepared.
+  f.hook = async () => {
+    await Promise.race([preparedOnce, new Promise((_, reject) => setTimeout(() => reject(new Error('the COPY was not prepared while the RUN ran')), 5000))]);
+  };
+  const context = createVertex({ kind: 'context', name: 'context' }, [], { name: 'context' });
+  const copy = copyFrom(run('echo before', base), context);
+  await createSolver(deps).solve(copy);
+  t.is(prepared.length, 1);
+  t.is(prepared[0]!.op as unknown, copy.op);
+  t.deepEqual(prepared[0]!.inputs, [undefined, '/the/context']);
+  t.deepEqual(f.runs, ['echo before', 'file 1']);
+});
+
+test('the real file runner hashes the context once for a step it prepared, to the key it computes unprepared', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-prepare-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  for (const name of ['a', 'b', 'c']) await writeFile(join(dir, name), name);
+  const recorded: string[] = [];
+  const statCache: StatCache = {
+    lookup: () => undefined,
+    record: (path) => void recorded.push(path),
+    now: () => 0n,
+    size: 0,
+    save: async () => undefined,
+  };
+  const f = await fake(t);
+  const contextFor = (explained: Map<string, string>): StepContext => {
+    const memos = new Map<string, Promise<unknown>>();
+    return {
+      deps: { ...f.deps, statCache },
+      options: {},
+      vertex: base,
+      signal: undefined,
+      log: () => undefined,
+      explain: (input, words) => void explained.set(input, words),
+      snapshotOf: async () => undefined,
+      memo: <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+        if (!memos.has(key)) memos.set(key, compute());
+        return memos.get(key) as Promise<T>;
+      },
+    };
+  };
+  const op: FileOp = {
+    kind: 'file',
+    actions: [{ kind: 'copy', from: 1, sources: ['.'], dest: '/', chown: undefined, chmod: undefined, excludes: [], parents: false, link: false, unpack: false, followSymlinks: true }],
+  };
+  const parent: Solved = { kind: 'fs', key: 'sha256:0' as CacheKey, layers: [] };
+  const context: Solved = { kind: 'context', key: 'sha256:1' as CacheKey, dir, filter: undefined };
+
+  const explained = new Map<string, string>();
+  const prepared = contextFor(explained);
+  prepareFile(op, [undefined, context], prepared);
+  const key = await fileCacheInputs(op, [parent, context], prepared);
+  // The directory and its three files, each read once.
+  t.deepEqual(recorded.sort(), [dir, ...['a', 'b', 'c'].map((name) => join(dir, name))]);
+  t.deepEqual([...explained.values()], ['files a, b, c changed']);
+
+  const unprepared = await fileCacheInputs(op, [parent, context], contextFor(new Map()));
+  t.deepEqual(key, unprepared);
+  t.is(recorded.length, 8);
 });

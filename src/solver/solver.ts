@@ -5,7 +5,7 @@ import { topologicalOrder, type Op, type Vertex } from '../graph/index.ts';
 import { chainIds } from '../snapshot/index.ts';
 import type { ProgressEvent } from './progress-event.ts';
 import { execCacheInputs, runExec } from './run-exec.ts';
-import { fileCacheInputs, isLinked, runFile } from './run-file.ts';
+import { fileCacheInputs, isLinked, prepareFile, runFile } from './run-file.ts';
 import type { Solved, SolvedFs } from './solved.ts';
 import type { SolveOptions, SolverDeps, StepContext } from './step-context.ts';
 
@@ -24,7 +24,7 @@ export interface Solver {
 /** The real runners: RUN in the sandbox, file steps through overlay mounts. */
 const DEFAULT_RUNNERS: NonNullable<SolverDeps['runners']> = {
   exec: { cacheInputs: (op, inputs, context) => execCacheInputs(op, inputs, context), run: runExec },
-  file: { cacheInputs: fileCacheInputs, run: runFile },
+  file: { cacheInputs: fileCacheInputs, run: runFile, prepare: prepareFile },
 };
 
 /** Makes a solver over injected parts (the snapshotter, the executor, the cache index…). */
@@ -99,28 +99,43 @@ async function solveGraph(
     return result;
   };
 
+  const memos = new Map<string, Promise<unknown>>();
+  const memo = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+    let pending = memos.get(key) as Promise<T> | undefined;
+    if (pending === undefined) {
+      pending = compute();
+      memos.set(key, pending);
+    }
+    return pending;
+  };
+  const contextOf = (vertex: Vertex, details: Map<string, string>): StepContext => ({
+    explain: (input, words) => details.set(input, words),
+    deps,
+    options,
+    vertex,
+    signal,
+    log: (stream, data) => emit({ kind: 'log', time: Date.now(), id: vertex.digest, stream, data }),
+    snapshotOf: (layers) => snapshotOf(layers, signal),
+    memo,
+  });
+  const contextInput = (op: Op & { kind: 'context' }): Solved => {
+    const source = deps.contextSource?.(op.name);
+    if (source === undefined) throw new NotFoundError(`the build has no context named ${JSON.stringify(op.name)}`);
+    return { kind: 'context', key: cacheKey({ kind: 'context', inputs: [['name', op.name]] }), dir: source.dir, filter: source.filter };
+  };
+
   const solveStep = async (vertex: Vertex, inputs: readonly Solved[]): Promise<Solved> => {
     const op = vertex.op;
     const now = (): number => Date.now();
     const details = new Map<string, string>();
-    const context: StepContext = {
-      explain: (input, words) => details.set(input, words),
-      deps,
-      options,
-      vertex,
-      signal,
-      log: (stream, data) => emit({ kind: 'log', time: now(), id: vertex.digest, stream, data }),
-      snapshotOf: (layers) => snapshotOf(layers, signal),
-    };
+    const context = contextOf(vertex, details);
     switch (op.kind) {
       case 'scratch':
         return { kind: 'fs', key: cacheKey({ kind: 'scratch', inputs: [] }), layers: [] };
       case 'context': {
         emit({ kind: 'started', time: now(), id: vertex.digest, cacheMiss: undefined });
         emit({ kind: 'done', time: now(), id: vertex.digest });
-        const source = deps.contextSource?.(op.name);
-        if (source === undefined) throw new NotFoundError(`the build has no context named ${JSON.stringify(op.name)}`);
-        return { kind: 'context', key: cacheKey({ kind: 'context', inputs: [['name', op.name]] }), dir: source.dir, filter: source.filter };
+        return contextInput(op);
       }
       case 'image': {
         emit({ kind: 'started', time: now(), id: vertex.digest, cacheMiss: undefined });
@@ -224,6 +239,21 @@ async function solveGraph(
       throw error;
     }
   };
+
+  // What steps' keys need that the steps before them do not change starts now, beside them.
+  for (const vertex of order) {
+    const op = vertex.op;
+    if (op.kind !== 'file' || runners.file.prepare === undefined) continue;
+    const inputs = vertex.inputs.map((input) => {
+      if (input.op.kind !== 'context') return undefined;
+      try {
+        return contextInput(input.op);
+      } catch {
+        return undefined; // The step's own solve reports it.
+      }
+    });
+    runners.file.prepare(op, inputs, contextOf(vertex, new Map()));
+  }
 
   try {
     const solved = await solveVertex(root);

@@ -14,6 +14,12 @@ import type { ProgressSink } from './progress-event.ts';
 export interface OpRunner<O extends Op> {
   cacheInputs(op: O, inputs: readonly Solved[], context: StepContext, contentOfStates: boolean): Promise<CacheKeyInput['inputs']>;
   run(op: O, inputs: readonly Solved[], context: StepContext): Promise<LayerRef>;
+  /**
+   * Called for every step as the solve begins, with the inputs known then (build contexts;
+   * undefined for the others): starts what its key will need that the steps before it do not
+   * change (hashing the context), through {@link StepContext.memo}, so that it runs beside them.
+   */
+  prepare?(op: O, inputs: readonly (Solved | undefined)[], context: StepContext): void;
 }
 
 /** What the solver is built from (injected: tests pass fakes). */
@@ -79,4 +85,6 @@ export interface StepContext {
   readonly explain: (input: string, words: string) => void;
   /** The committed snapshot holding `layers` (unpacked once per process and stack). */
   readonly snapshotOf: (layers: readonly LayerRef[]) => Promise<string | undefined>;
+  /** `compute()` once per solve and `key`: what a runner's prepare started, its key then awaits. */
+  readonly memo: <T>(key: string, compute: () => Promise<T>) => Promise<T>;
 }
