@@ -68,7 +68,7 @@ export abstract class LocalSnapshotter implements Snapshotter {
   }
 
   async commit(name: string, key: string): Promise<void> {
-    await this.committed(await this.records.commit(name, key));
+    await this.records.commit(name, key);
   }
 
   async remove(key: string): Promise<void> {
@@ -133,9 +133,6 @@ export abstract class LocalSnapshotter implements Snapshotter {
   /** Applies an uncompressed layer tar to the active snapshot `record`, destroying `tar` when done. */
   protected abstract applyLayer(record: SnapshotRecord, tar: Readable, options: ApplyOptions): Promise<void>;
 
-  /** Tidies a snapshot just committed (what only an active one needs). */
-  protected async committed(_record: SnapshotRecord): Promise<void> {}
-
   async #create(kind: 'active' | 'view', key: string, parent: string | undefined, signal: AbortSignal | undefined): Promise<SnapshotRecord> {
     signal?.throwIfAborted();
     const parentRecord = parent === undefined ? undefined : await this.records.get(parent);
@@ -177,7 +174,6 @@ export abstract class LocalSnapshotter implements Snapshotter {
         if (error instanceof ConflictError && (await this.records.lookup(chainId))?.kind === 'committed') return;
         throw error;
       }
-      await this.committed({ ...record, kind: 'committed', name: chainId });
     } finally {
       if ((await this.records.lookup(key)) !== undefined) await this.records.remove(key);
     }

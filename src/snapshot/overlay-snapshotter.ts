@@ -76,7 +76,10 @@ export async function openOverlaySnapshotter(options: OverlaySnapshotterOptions)
 /**
  * Snapshots as overlayfs layers (containerd's overlay snapshotter): each snapshot is a
  * directory `<id>/fs` holding its changes only — an active snapshot's upper directory, with
- * `<id>/work` as overlayfs's work directory — and its mounts stack its ancestors' directories
+ * `<id>/work` as overlayfs's work directory (four empty directories once unmounted, left
+ * until the snapshot is removed: their rmdirs, 0.1-0.2 ms each on this machine's disk, were
+ * half of a cold build's, on every step's commit) — and its mounts stack its ancestors'
+ * directories
  * as lower layers. Commit renames nothing and copies nothing: the upper directory becomes a
  * lower one. A snapshot on nothing mounts as a bind mount of its directory; a view on one
  * layer as a read-only bind mount of that layer.
@@ -141,11 +144,6 @@ export class OverlaySnapshotter extends LocalSnapshotter {
 
   protected async applyLayer(record: SnapshotRecord, tar: Readable, options: ApplyOptions): Promise<void> {
     await applyOverlayLayer(this.#fs(record.id), this.#lowerView(record), tar, options);
-  }
-
-  protected override async committed(record: SnapshotRecord): Promise<void> {
-    // overlayfs's work directory holds an empty work/ and index/ at most.
-    rmSync(join(this.records.dir(record.id), 'work'), { recursive: true, force: true });
   }
 
   #fs(id: string): string {
