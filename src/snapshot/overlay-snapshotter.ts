@@ -79,8 +79,7 @@ export async function openOverlaySnapshotter(options: OverlaySnapshotterOptions)
  * `<id>/work` as overlayfs's work directory (four empty directories once unmounted, left
  * until the snapshot is removed: their rmdirs, 0.1-0.2 ms each on this machine's disk, were
  * half of a cold build's, on every step's commit) — and its mounts stack its ancestors'
- * directories
- * as lower layers. Commit renames nothing and copies nothing: the upper directory becomes a
+ * directories as lower layers. Commit renames nothing and copies nothing: the upper directory becomes a
  * lower one. A snapshot on nothing mounts as a bind mount of its directory; a view on one
  * layer as a read-only bind mount of that layer.
  *
