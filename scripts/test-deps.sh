@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs when they are missing (npm's pretest
 # step). As root it installs them; otherwise it prints the exact command and stops.
-# Each row: a command the tests run, then the Debian package that provides it.
+# Each row: a command the tests run (or, for a library, an absolute path of a file it
+# installs), then the Debian package that provides it.
 set -euo pipefail
 
 needs=(
@@ -14,12 +15,17 @@ needs=(
   "tar tar"
   "go golang-go"            # Go's archive/tar is the oracle for kiln's tar writer
   "getfattr attr"           # xattr checks (getfattr, setfattr)
+  "/usr/include/libdeflate.h libdeflate-dev"  # the addon's layer gzip (native/src/gzip-members.cc)
 )
 
 missing=()
 for row in "${needs[@]+"${needs[@]}"}"; do
   read -r cmd pkg <<<"$row"
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  if [[ $cmd == /* ]]; then
+    [ -e "$cmd" ] || missing+=("$pkg")
+  else
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  fi
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -1,4 +1,5 @@
 export { lgetxattr, llistxattr, lremovexattr, lsetxattr, readXattrs } from './xattr.ts';
+export { gzipMembers } from './gzip-members.ts';
 export { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from './mknod.ts';
 export { mount, unmount, type MountRequest } from './mount.ts';
 export { readDirectory, type DirectoryEntry } from './read-directory.ts';

@@ -20,7 +20,9 @@ export type WritableCompression = Extract<Compression, 'uncompressed' | 'gzip' |
  * Node's zlib compresses at 105 MB/s at level 1 and 53-58 MB/s at level 6, the gzip(1) CLI at
  * 79 MB/s with -1 and 36-40 MB/s with -6; level 6 makes the blob only 5.7% smaller (41.1% of
  * the tar against 43.5%). Level 6 would reach 0.7x of `gzip -1`, level 1 reaches 1.3x. Pass
- * `level` for smaller blobs.
+ * `level` for smaller blobs. Those rates were zlib's; layers are now compressed by libdeflate
+ * ({@link parallelGzip}), whose level 1 writes a little less than zlib's in a third of the CPU
+ * time (bench/gzip.ts).
  */
 export const DEFAULT_GZIP_LEVEL = 1;
 
@@ -36,8 +38,9 @@ export interface CompressOptions {
 
 /**
  * Compresses a stream. The output is deterministic for the same input, level and tool
- * version: gzip is one member deflated in parallel on the thread pool ({@link parallelGzip}:
- * a header with MTIME 0, no FNAME and OS 3, RFC 1952 §2.3.1), zstd through the `zstd` CLI
+ * version: gzip is members compressed in parallel on the thread pool, one after another
+ * ({@link parallelGzip}: each with a header with MTIME 0, no FNAME and OS 3, RFC 1952 §2.3.1;
+ * libdeflate's version is the tool version), zstd through the `zstd` CLI
  * (Debian package zstd) writes a single frame without the content size. The returned stream
  * owns the source: destroying it, an abort or any error destroys the source and the
  * compressor (the zstd process is killed).

@@ -1,9 +1,11 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { crc32, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { UsageError } from '../../errors/index.ts';
@@ -11,6 +13,8 @@ import { compress } from './compress.ts';
 import { GZIP_PIECE_BYTES, parallelGzip } from './parallel-gzip.ts';
 
 const run = promisify(execFile);
+/** The reference reader: Go's compress/gzip, as Docker, containerd, skopeo and umoci read layers. */
+const GO_GUNZIP = fileURLToPath(new URL('./testdata/go-gunzip.go', import.meta.url));
 
 /** Small pieces, so that a test input spans many of them. */
 const PIECE = 64 * 1024;
@@ -56,43 +60,80 @@ async function gunzipCli(t: { teardown(fn: () => Promise<void>): void }, gz: Buf
 }
 
 test('the output gunzips to the input, through zlib and through gzip(1)', async (t) => {
-  const input = payload(10 * PIECE + 12_345);
+  const input = Buffer.concat([payload(6 * PIECE + 12_345), randomBytes(PIECE + 5), payload(3 * PIECE)]);
   const gz = await gzipOf(cut(input, 10_000));
-  t.true(gz.length < input.length / 2);
+  t.true(gz.length < input.length * 0.6);
   t.true(gunzipSync(gz).equals(input));
   t.true((await gunzipCli(t, gz)).equals(input));
 });
 
-test('the output is one gzip member: one header, one raw deflate stream of every piece, the CRC-32 and length of the whole input', async (t) => {
+/** One member of a gzip file (RFC 1952 §2.3), as {@link membersOf} reads it. */
+interface Member {
+  readonly header: Buffer;
+  /** Its deflate stream inflated on its own: nothing before it in the file is needed. */
+  readonly content: Buffer;
+  readonly crc: number;
+  readonly size: number;
+}
+
+/**
+ * The members of a gzip file, one after another: a 10-byte header (no FLG fields follow it,
+ * checked), a raw deflate stream whose end zlib's inflate finds, then CRC-32 and ISIZE.
+ */
+function membersOf(gz: Buffer): Member[] {
+  const members: Member[] = [];
+  let at = 0;
+  while (at < gz.length) {
+    const header = gz.subarray(at, at + 10);
+    if (header[0] !== 0x1f || header[1] !== 0x8b || header[3] !== 0) throw new Error(`no plain gzip header at byte ${at}`);
+    const { buffer, engine } = inflateRawSync(gz.subarray(at + 10), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    const end = at + 10 + engine.bytesWritten;
+    members.push({ header, content: buffer, crc: gz.readUInt32LE(end), size: gz.readUInt32LE(end + 4) });
+    at = end + 8;
+  }
+  return members;
+}
+
+test('text is one gzip member per piece, in input order, each inflating on its own to its piece and ending in its CRC-32 and length', async (t) => {
   const input = payload(5 * PIECE + 77);
-  const gz = await gzipOf([input], { level: 6 });
-  t.deepEqual([...gz.subarray(0, 10)], [...gzipSync(Buffer.alloc(0), { level: 6 }).subarray(0, 10)], 'the header Node writes for level 6');
-  const body = gz.subarray(10, gz.length - 8);
-  t.true(inflateRawSync(body).equals(input));
-  t.is(gz.readUInt32LE(gz.length - 8), crc32(input) >>> 0);
-  t.is(gz.readUInt32LE(gz.length - 4), input.length);
+  const gz = await gzipOf(cut(input, 10_000), { level: 6 });
+  const members = membersOf(gz);
+  const pieces = cut(input, PIECE);
+  t.is(members.length, 6);
+  for (const [i, member] of members.entries()) {
+    t.deepEqual([...member.header], [...gzipSync(Buffer.alloc(0), { level: 6 }).subarray(0, 10)], `member ${i}: the header Node writes for level 6`);
+    t.true(member.content.equals(pieces[i]!), `member ${i} holds piece ${i}`);
+    t.is(member.crc, crc32(pieces[i]!) >>> 0);
+    t.is(member.size, pieces[i]!.length);
+    t.true(member.content.length > 2 * (member.header.length + 8), `member ${i} is compressed`);
+  }
 });
 
 for (const level of [1, 9]) {
-  test(`the header at level ${level} is zlib's own (MTIME 0, XFL for the level, OS 3)`, async (t) => {
-    const gz = await gzipOf([Buffer.from('x')], { level });
-    t.deepEqual([...gz.subarray(0, 10)], [...gzipSync(Buffer.from('x'), { level }).subarray(0, 10)]);
+  test(`every header at level ${level} is zlib's own (MTIME 0, XFL for the level, OS 3)`, async (t) => {
+    const members = membersOf(await gzipOf([payload(2 * PIECE + 1)], { level }));
+    t.is(members.length, 3);
+    for (const member of members) t.deepEqual([...member.header], [...gzipSync(Buffer.from('x'), { level }).subarray(0, 10)]);
   });
 }
 
 for (const size of [0, 1, PIECE - 1, PIECE, PIECE + 1, 3 * PIECE]) {
-  test(`an input of ${size} bytes (piece boundaries at ${PIECE}) round-trips and ends in its CRC-32 and length`, async (t) => {
+  const count = Math.max(1, Math.ceil(size / PIECE));
+  test(`an input of ${size} bytes (piece boundaries at ${PIECE}) round-trips as ${count} member${count === 1 ? '' : 's'}, the last ending in the last piece's CRC-32 and length`, async (t) => {
     const input = payload(size, size + 3);
     const gz = await gzipOf(cut(input, 4096));
     t.true(gunzipSync(gz).equals(input));
     t.true((await gunzipCli(t, gz)).equals(input));
-    t.is(gz.readUInt32LE(gz.length - 8), crc32(input) >>> 0);
-    t.is(gz.readUInt32LE(gz.length - 4), size);
+    t.is(membersOf(gz).length, count);
+    const last = input.subarray((count - 1) * PIECE);
+    t.is(gz.readUInt32LE(gz.length - 8), crc32(last) >>> 0);
+    t.is(gz.readUInt32LE(gz.length - 4), last.length);
   });
 }
 
 test('the bytes depend on the input, level and piece size only: not on how the input is chunked or on the concurrency', async (t) => {
-  const input = payload(7 * PIECE + 999, 42);
+  // Text with random stretches across piece boundaries: stored and deflated runs alike.
+  const input = Buffer.concat([payload(2 * PIECE + 999, 42), randomBytes(PIECE + 4321), payload(3 * PIECE, 43), randomBytes(PIECE / 2)]);
   const whole = await gzipOf([input], { concurrency: 1 });
   for (const [chunk, concurrency] of [
     [4096, 1],
@@ -107,14 +148,22 @@ test('the bytes depend on the input, level and piece size only: not on how the i
   t.true(gunzipSync(await gzipOf([input], { pieceBytes: 2 * PIECE })).equals(input));
 });
 
-test('pieces after the first start from the previous 32 KiB: a repeat across a boundary still compresses', async (t) => {
-  // Random bytes repeated after a piece boundary: only a dictionary lets the second copy compress.
-  const block = Buffer.alloc(16 * 1024);
-  for (let i = 0, x = 7; i < block.length; i++) block[i] = (x = (x * 1_103_515_245 + 12_345) % 2 ** 31) >> 16;
-  const input = Buffer.concat([Buffer.alloc(PIECE - block.length, 'a'), block, block]);
-  const gz = await gzipOf([input]);
-  t.true(gz.length < block.length + 4096, `${gz.length} bytes`);
-  t.true(gunzipSync(gz).equals(input));
+test('Go\'s compress/gzip reads the members as one stream', async (t) => {
+  // Stored blocks too: random bytes inside and across pieces.
+  const input = Buffer.concat([payload(PIECE + 999, 9), randomBytes(PIECE + 77), payload(2 * PIECE, 10)]);
+  const gz = await gzipOf(cut(input, 7777));
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-pgzip-go-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const binary = join(dir, 'go-gunzip');
+  try {
+    await run('go', ['build', '-o', binary, GO_GUNZIP]);
+  } catch (error) {
+    t.fail(`this test needs the Go toolchain (apt-get install -y golang-go) to build its reference: ${String(error)}`);
+    return;
+  }
+  await writeFile(join(dir, 'in.gz'), gz);
+  const { stdout } = await run('sh', ['-c', '"$0" < "$1"', binary, join(dir, 'in.gz')], { encoding: 'buffer', maxBuffer: 1 << 28 });
+  t.true(stdout.equals(input));
 });
 
 test('the default piece size is 1 MiB and the output through compress() is the same as parallelGzip at level 1', async (t) => {
@@ -161,7 +210,7 @@ test('a consumer that stops early closes the source; destroying compress()\'s st
     }
   }
   let n = 0;
-  // The header, then the first piece's deflate: the source is being read by then.
+  // Two members: the source is being read by then.
   for await (const _piece of parallelGzip(source(), { level: 1, pieceBytes: PIECE, concurrency: 1 })) if (++n === 2) break;
   t.is(closed, 1);
   const stream = compress(source(), 'gzip');
