@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { crc32, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
+import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { UsageError } from '../../errors/index.ts';
 import { compress } from './compress.ts';
 import { GZIP_PIECE_BYTES, parallelGzip } from './parallel-gzip.ts';
+import { membersOf } from '../../native/gzip-members-fixture.ts';
 
 const run = promisify(execFile);
 /** The reference reader: Go's compress/gzip, as Docker, containerd, skopeo and umoci read layers. */
@@ -67,32 +68,6 @@ test('the output gunzips to the input, through zlib and through gzip(1)', async 
   t.true((await gunzipCli(t, gz)).equals(input));
 });
 
-/** One member of a gzip file (RFC 1952 §2.3), as {@link membersOf} reads it. */
-interface Member {
-  readonly header: Buffer;
-  /** Its deflate stream inflated on its own: nothing before it in the file is needed. */
-  readonly content: Buffer;
-  readonly crc: number;
-  readonly size: number;
-}
-
-/**
- * The members of a gzip file, one after another: a 10-byte header (no FLG fields follow it,
- * checked), a raw deflate stream whose end zlib's inflate finds, then CRC-32 and ISIZE.
- */
-function membersOf(gz: Buffer): Member[] {
-  const members: Member[] = [];
-  let at = 0;
-  while (at < gz.length) {
-    const header = gz.subarray(at, at + 10);
-    if (header[0] !== 0x1f || header[1] !== 0x8b || header[3] !== 0) throw new Error(`no plain gzip header at byte ${at}`);
-    const { buffer, engine } = inflateRawSync(gz.subarray(at + 10), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
-    const end = at + 10 + engine.bytesWritten;
-    members.push({ header, content: buffer, crc: gz.readUInt32LE(end), size: gz.readUInt32LE(end + 4) });
-    at = end + 8;
-  }
-  return members;
-}
 
 test('text is one gzip member per piece, in input order, each inflating on its own to its piece and ending in its CRC-32 and length', async (t) => {
   const input = payload(5 * PIECE + 77);
