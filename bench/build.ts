@@ -49,14 +49,24 @@ import type { Measurement, Workload, WorkloadOptions } from './workload.ts';
  * A sandboxed step's bound is `unshare --mount --pid --net --uts --ipc --fork chroot ROOTFS
  * /bin/true`. Every cold build runs on a fresh state holding only busybox (a new kiln root,
  * a new dockerd data root, a new Buildah storage root: see bench/peers/); rebuilds run on the
- * state the last cold build left. Peak RSS during W4 cold comes from GNU time (else polled
- * VmHWM). Targets are issue #7's. Everything lives under one temp dir, removed only at the
- * end: on ext4 without a journal, creating an inode scans past every inode deleted in the
- * last minutes (ext4 find_inode_bit, recently_deleted), so a root, a daemon's data or a
- * context copy deleted between runs would slow the next run's every mkdir (measured: half of
- * W6's CPU time after 20,000 files were deleted). W4 runs last among the builds for the same
- * reason.
+ * state the last cold build left; every timed run, bounds too, starts after a sync(1)
+ * ({@link settle}). Peak RSS during W4 cold comes from GNU time (else polled VmHWM). Targets
+ * are issue #7's. Everything lives under one temp dir, removed only at the end: on ext4
+ * without a journal, creating an inode scans past every inode deleted in the last minutes
+ * (ext4 find_inode_bit, recently_deleted), so a root, a daemon's data or a context copy
+ * deleted between runs would slow the next run's every mkdir (measured: half of W6's CPU
+ * time after 20,000 files were deleted). W4 runs last among the builds for the same reason.
  */
+
+/**
+ * Writes every dirty page to the disk (sync(1)), untimed, before each timed run: what a
+ * state's set-up, the builder before, or a bound's copy left in the page cache is flushed
+ * now, not during the next builder's fsyncs (measured: 1.5 GB of another program's dirty
+ * data made kiln's W4 COPY step 2.8 → 4.7 s).
+ */
+function settle(): void {
+  execFileSync('sync');
+}
 
 /** The issue's targets (#7), by row. */
 const TARGETS = {
@@ -145,6 +155,7 @@ export const workload: Workload = {
             interrupted.signal.throwIfAborted();
             if (into.failed.has(builder.name)) continue;
             try {
+              settle();
               const ms = await action(builder, i);
               let list = into.times.get(builder.name);
               if (list === undefined) into.times.set(builder.name, (list = []));
@@ -158,12 +169,14 @@ export const workload: Workload = {
           }
           into.load.push(loadavg()[0] ?? Number.NaN);
           interrupted.signal.throwIfAborted();
+          settle();
           for (const [name, ms] of Object.entries(await bounds())) (into.bounds[name] ??= []).push(ms);
           log(`${what} ${i + 1}/${runs}: ${done.join(', ')}`);
         }
       };
       const cold = (context: string, tag: string) => async (b: Builder): Promise<number> => {
         await b.fresh();
+        settle();
         return (await b.build(context, tag)).ms;
       };
       const rebuild = (context: string, tag: string) => async (b: Builder): Promise<number> => (await b.build(context, tag)).ms;
@@ -208,6 +221,7 @@ export const workload: Workload = {
         'W4 cold',
         async (b) => {
           await b.fresh();
+          settle();
           const t = await b.build(big, 'bench/big');
           if (t.peakRssKiB !== undefined) {
             let list = rss.times.get(b.name);
@@ -257,6 +271,7 @@ export const workload: Workload = {
         async (b, i) => {
           await b.fresh();
           await b.build(big, 'bench/big');
+          settle();
           const file = join(saves, `${b.name}-first-${i}.tar`);
           const { ms } = await b.saveImage('bench/big', file, 'gzip', big);
           sizes.set(`${b.name} gzip`, (await stat(file)).size);
