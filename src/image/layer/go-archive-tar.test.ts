@@ -1,15 +1,8 @@
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { goReference } from './go-reference.ts';
 import { compareLayerPaths, opaqueWhiteoutEntry, whiteoutEntry, writeLayerTar, type LayerEntry } from './index.ts';
-
-const run = promisify(execFile);
-const SOURCE = fileURLToPath(new URL('./testdata/go-archive-tar.go', import.meta.url));
 
 function file(path: string, body: string | Buffer, extra: Partial<LayerEntry> = {}): LayerEntry {
   const bytes = Buffer.from(body);
@@ -24,15 +17,9 @@ const LONG_DIR = 'd'.repeat(90);
 const TYPEFLAG = { file: '0', dir: '5', symlink: '2', hardlink: '1', char: '3', block: '4', fifo: '6' } as const;
 
 test('the writer emits the bytes Go archive/tar writes with FormatPAX, as containerd does', async (t) => {
-  const directory = await mkdtemp(join(tmpdir(), 'kiln-go-tar-'));
-  t.teardown(() => rm(directory, { recursive: true, force: true }));
-  const binary = join(directory, 'go-archive-tar');
-  try {
-    await run('go', ['build', '-o', binary, SOURCE]);
-  } catch (error) {
-    t.fail(`this test needs the Go toolchain (apt-get install -y golang-go) to build its reference: ${String(error)}`);
-    return;
-  }
+  const reference = await goReference(t, 'go-archive-tar');
+  if (reference === undefined) return;
+  const { binary } = reference;
   const entries = ([
     whiteoutEntry('gone'),
     { ...dir('a', 5), mode: 0o1777 },

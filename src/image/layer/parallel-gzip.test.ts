@@ -5,17 +5,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { UsageError } from '../../errors/index.ts';
 import { compress } from './compress.ts';
 import { GZIP_PIECE_BYTES, parallelGzip } from './parallel-gzip.ts';
 import { membersOf } from '../../native/gzip-members-fixture.ts';
+import { goReference } from './go-reference.ts';
 
 const run = promisify(execFile);
 /** The reference reader: Go's compress/gzip, as Docker, containerd, skopeo and umoci read layers. */
-const GO_GUNZIP = fileURLToPath(new URL('./testdata/go-gunzip.go', import.meta.url));
 
 /** Small pieces, so that a test input spans many of them. */
 const PIECE = 64 * 1024;
@@ -127,15 +126,9 @@ test('Go\'s compress/gzip reads the members as one stream', async (t) => {
   // Stored blocks too: random bytes inside and across pieces.
   const input = Buffer.concat([payload(PIECE + 999, 9), randomBytes(PIECE + 77), payload(2 * PIECE, 10)]);
   const gz = await gzipOf(cut(input, 7777));
-  const dir = await mkdtemp(join(tmpdir(), 'kiln-pgzip-go-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const binary = join(dir, 'go-gunzip');
-  try {
-    await run('go', ['build', '-o', binary, GO_GUNZIP]);
-  } catch (error) {
-    t.fail(`this test needs the Go toolchain (apt-get install -y golang-go) to build its reference: ${String(error)}`);
-    return;
-  }
+  const reference = await goReference(t, 'go-gunzip');
+  if (reference === undefined) return;
+  const { binary, dir } = reference;
   await writeFile(join(dir, 'in.gz'), gz);
   const { stdout } = await run('sh', ['-c', '"$0" < "$1"', binary, join(dir, 'in.gz')], { encoding: 'buffer', maxBuffer: 1 << 28 });
   t.true(stdout.equals(input));
