@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -91,16 +92,18 @@ Napi::Value ReadDirectory(const Napi::CallbackInfo& info) {
   // std::string's order is char_traits<char>::compare, which compares bytes as unsigned char.
   std::sort(names.begin(), names.end());
 
-  Napi::Array js_names = Napi::Array::New(env, names.size());
-  Napi::TypedArrayOf<int64_t> stats = Napi::TypedArrayOf<int64_t>::New(env, names.size() * kFieldCount, napi_bigint64_array);
-  int64_t* out = stats.Data();
+  // Stat every entry first: one that vanished since the read (ENOENT) is left out, as if the
+  // read had come a moment later.
+  std::vector<int64_t> rows(names.size() * kFieldCount);
+  size_t kept = 0;
   for (size_t i = 0; i < names.size(); i++) {
     struct statx st;
     // As libuv's lstat: the basic fields and the birth time, no symlink followed.
     if (statx(fd, names[i].c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &st) != 0) {
+      if (errno == ENOENT) continue;
       throw ErrnoError(env, errno, "lstat", path + "/" + names[i]);
     }
-    int64_t* row = out + i * kFieldCount;
+    int64_t* row = rows.data() + kept * kFieldCount;
     row[kDev] = static_cast<int64_t>(makedev(st.stx_dev_major, st.stx_dev_minor));
     row[kIno] = static_cast<int64_t>(st.stx_ino);
     row[kMode] = st.stx_mode;
@@ -115,8 +118,14 @@ Napi::Value ReadDirectory(const Napi::CallbackInfo& info) {
     row[kMtimeNs] = Nanoseconds(st.stx_mtime);
     row[kCtimeNs] = Nanoseconds(st.stx_ctime);
     row[kBirthtimeNs] = (st.stx_mask & STATX_BTIME) != 0 ? Nanoseconds(st.stx_btime) : 0;
-    js_names.Set(static_cast<uint32_t>(i), Napi::String::New(env, names[i]));
+    if (kept != i) names[kept] = std::move(names[i]);
+    kept++;
   }
+
+  Napi::Array js_names = Napi::Array::New(env, kept);
+  for (size_t i = 0; i < kept; i++) js_names.Set(static_cast<uint32_t>(i), Napi::String::New(env, names[i]));
+  Napi::TypedArrayOf<int64_t> stats = Napi::TypedArrayOf<int64_t>::New(env, kept * kFieldCount, napi_bigint64_array);
+  std::copy(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(kept * kFieldCount), stats.Data());
   Napi::Object result = Napi::Object::New(env);
   result.Set("names", js_names);
   result.Set("stats", stats);

@@ -59,8 +59,9 @@ export interface NativeFs {
    * The entries of a directory but `.` and `..`, sorted bytewise, and their statx(2) without
    * following symlinks, as libuv fills Node's lstat: `stats` holds 14 fields an entry, in the
    * order dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, atimeNs, mtimeNs,
-   * ctimeNs, birthtimeNs (0 where the file system keeps none). Errors: `scandir` for the
-   * directory, `lstat` (with the entry's path) for an entry.
+   * ctimeNs, birthtimeNs (0 where the file system keeps none). An entry removed between the
+   * read and its statx is left out. Errors: `scandir` for the directory, `lstat` (with the
+   * entry's path) for an entry that cannot be stat'ed.
    */
   readDirectory(options: { readonly path: string }): { readonly names: string[]; readonly stats: BigInt64Array };
 }

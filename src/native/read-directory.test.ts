@@ -1,4 +1,5 @@
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { lstatSync, type BigIntStats } from 'node:fs';
 import { chown, link, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,4 +69,19 @@ test('a missing directory or a file is an error naming the path, shaped like Nod
   const notDirectory = t.throws(() => readDirectory(join(dir, 'file'))) as NativeErrnoError;
   t.is(notDirectory.code, 'ENOTDIR');
   t.throws(() => readDirectory(''), { instanceOf: TypeError });
+});
+
+test('an entry removed while the directory is read is left out, never an error', async (t) => {
+  const dir = await freshDir(t);
+  for (let i = 0; i < 50; i++) await writeFile(join(dir, `stays-${i}`), '');
+  // Another process makes and removes files as fast as it can meanwhile.
+  const churn = spawn('sh', ['-c', `cd ${JSON.stringify(dir)} && while :; do for i in 0 1 2 3 4 5 6 7 8 9; do : > come-$i; rm -f come-$i; done; done`], { stdio: 'ignore' });
+  t.teardown(() => void churn.kill('SIGKILL'));
+  let sawChurn = 0;
+  for (let i = 0; i < 3000; i++) {
+    const names = readDirectory(dir).map((e) => e.name);
+    t.is(names.filter((name) => name.startsWith('stays-')).length, 50);
+    if (names.some((name) => name.startsWith('come-'))) sawChurn++;
+  }
+  t.true(sawChurn > 0, 'the other process made no file while the directory was read');
 });

@@ -15,9 +15,12 @@ export interface DirectoryEntry {
  * The stats are views of one packed array, their bigints and Dates made when read: a walk of
  * 20,000 files makes a fraction of the objects Node's Stats would (bench/contenthash.ts).
  *
+ * An entry removed between the read and its stat is left out, as a later read would leave it
+ * (a walk then never fails on a file that comes and goes, a log being rotated).
+ *
  * Synchronous, on the JavaScript thread, as the tree walks that call it are.
  * @throws an error shaped like Node's fs errors: `scandir` (ENOENT, ENOTDIR, EACCES) for the
- * directory, `lstat` naming the entry when one vanished between the read and its stat.
+ * directory, `lstat` naming an entry that cannot be stat'ed.
  */
 export function readDirectory(path: string): DirectoryEntry[] {
   const { names, stats } = loadNative().fs.readDirectory({ path });
