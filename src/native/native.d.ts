@@ -63,7 +63,29 @@ export interface NativeFs {
    * read and its statx is left out. Errors: `scandir` for the directory, `lstat` (with the
    * entry's path) for an entry that cannot be stat'ed.
    */
-  readDirectory(options: { readonly path: string }): { readonly names: string[]; readonly stats: BigInt64Array };
+  readDirectory(options: { readonly path: string }): NativeListing;
+  /**
+   * A walk's directory reads done ahead on a thread of its own: `take` gives what
+   * readDirectory would (read ahead, or read then), then reads that directory's subdirectories
+   * ahead in walk order (bytewise, depth first); `skip` says the walk will not enter a
+   * directory. The thread stops on `close` or when the object is collected.
+   */
+  DirectoryPrefetcher: new () => NativeDirectoryPrefetcher;
+}
+
+/** What readDirectory gives. */
+export interface NativeListing {
+  readonly names: string[];
+  readonly stats: BigInt64Array;
+}
+
+/** The object `new fs.DirectoryPrefetcher()` makes. */
+export interface NativeDirectoryPrefetcher {
+  take(options: { readonly path: string }): NativeListing;
+  skip(options: { readonly path: string }): void;
+  close(): void;
+  /** How many directories its thread has read. */
+  readonly readAhead: number;
 }
 
 /** `require('kiln_native.node')`: one object per surface. */

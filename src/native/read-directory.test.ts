@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from './mknod.ts';
 import type { NativeErrnoError } from './native.d.ts';
-import { readDirectory } from './read-directory.ts';
+import { type DirectoryEntry, DirectoryReadAhead, readDirectory } from './read-directory.ts';
 
 async function freshDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kiln-readdir-'));
@@ -84,4 +84,87 @@ test('an entry removed while the directory is read is left out, never an error',
     if (names.some((name) => name.startsWith('come-'))) sawChurn++;
   }
   t.true(sawChurn > 0, 'the other process made no file while the directory was read');
+});
+
+/** Makes `spec` (a name → subtree, or file text) below `dir`. */
+async function makeTree(dir: string, spec: Record<string, unknown>): Promise<void> {
+  for (const [name, value] of Object.entries(spec)) {
+    if (typeof value === 'string') await writeFile(join(dir, name), value);
+    else {
+      await mkdir(join(dir, name));
+      await makeTree(join(dir, name), value as Record<string, unknown>);
+    }
+  }
+}
+
+/**
+ * What the two give, comparable with deepEqual: names and every stat field but the access
+ * time, which the first read of a fresh directory moves (relatime).
+ */
+function listing(entries: readonly DirectoryEntry[]): unknown[] {
+  const fields = FIELDS.filter((field) => !field.startsWith('atime'));
+  return entries.map(({ name, stats }) => [name, ...fields.map((field) => stats[field]), stats.isDirectory()]);
+}
+
+test('read ahead, a depth-first walk gets what readDirectory gives for every directory, most read by the thread', async (t) => {
+  const dir = await freshDir(t);
+  const tree: Record<string, unknown> = {};
+  for (let p = 0; p < 6; p++) {
+    const pkg: Record<string, unknown> = { 'index.js': `p${p}` };
+    for (let m = 0; m < 8; m++) pkg[`mod${m}`] = { 'a.ts': 'a', 'b.ts': 'b', deep: { 'c.ts': 'c' } };
+    tree[`pkg${p}`] = pkg;
+  }
+  await makeTree(dir, { ...tree, 'top.txt': 'top', 'a-b': {}, a: { 'a.txt': '' } });
+  const ahead = new DirectoryReadAhead();
+  t.teardown(() => ahead.close());
+  let walked = 0;
+  const walk = (path: string, entries = ahead.read(path)): void => {
+    walked++;
+    t.deepEqual(listing(entries), listing(readDirectory(path)), path);
+    for (const entry of entries) if (entry.stats.isDirectory()) walk(join(path, entry.name));
+  };
+  const top = ahead.read(dir);
+  // The root's eight subdirectories are the thread's to read: it does so unprompted.
+  for (const started = Date.now(); ahead.readAhead < 8 && Date.now() - started < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.is(ahead.readAhead, 8);
+  walk(dir, top);
+  t.is(walked, 1 + 6 * (1 + 8 * 2) + 2);
+  t.true(ahead.readAhead >= 8);
+});
+
+test('read ahead, a skipped directory is not read below, and can still be read; a walk out of order still gets each listing', async (t) => {
+  const dir = await freshDir(t);
+  await makeTree(dir, { a: { x: { 'f': '' }, y: { 'g': '' } }, b: { z: {} }, c: {} });
+  const ahead = new DirectoryReadAhead();
+  t.teardown(() => ahead.close());
+  ahead.read(dir);
+  ahead.skip(join(dir, 'a'));
+  t.deepEqual(listing(ahead.read(join(dir, 'b'))), listing(readDirectory(join(dir, 'b'))));
+  t.deepEqual(listing(ahead.read(join(dir, 'b', 'z'))), []);
+  t.deepEqual(listing(ahead.read(join(dir, 'c'))), []);
+  // At most a, b, c and b/z: nothing below the skipped a.
+  t.true(ahead.readAhead <= 4, `read ahead ${ahead.readAhead}`);
+  // Asked for anyway, and before what the walk passed: read then, and right.
+  t.deepEqual(ahead.read(join(dir, 'a')).map((e) => e.name), ['x', 'y']);
+  t.deepEqual(ahead.read(join(dir, 'a', 'y')).map((e) => e.name), ['g']);
+  t.deepEqual(ahead.read(join(dir, 'a', 'x')).map((e) => e.name), ['f']);
+});
+
+test('read ahead, errors are readDirectory’s: a subdirectory removed after its parent was read is ENOENT, and close() leaves reads working', async (t) => {
+  const dir = await freshDir(t);
+  await makeTree(dir, { gone: { f: '' }, stays: { g: '' } });
+  const ahead = new DirectoryReadAhead();
+  ahead.read(dir);
+  await rm(join(dir, 'gone'), { recursive: true });
+  // Read ahead before the removal, or by either thread after it: a listing as of then.
+  try {
+    t.deepEqual(ahead.read(join(dir, 'gone')).map((e) => e.name), ['f']);
+  } catch (error) {
+    t.is((error as NativeErrnoError).code, 'ENOENT');
+    t.is((error as NativeErrnoError).syscall, 'scandir');
+  }
+  ahead.close();
+  t.deepEqual(ahead.read(join(dir, 'stays')).map((e) => e.name), ['g']);
+  t.throws(() => ahead.read(join(dir, 'missing')), { code: 'ENOENT' });
+  ahead.close();
 });

@@ -1,6 +1,7 @@
 import type { BigIntStats } from 'node:fs';
 import { constants } from 'node:fs';
 import { loadNative } from './load-native.ts';
+import type { NativeDirectoryPrefetcher, NativeListing } from './native.d.ts';
 
 /** One entry of {@link readDirectory}. */
 export interface DirectoryEntry {
@@ -23,70 +24,145 @@ export interface DirectoryEntry {
  * directory, `lstat` naming an entry that cannot be stat'ed.
  */
 export function readDirectory(path: string): DirectoryEntry[] {
-  const { names, stats } = loadNative().fs.readDirectory({ path });
+  return entriesOf(loadNative().fs.readDirectory({ path }));
+}
+
+/**
+ * {@link readDirectory} for a tree walk, with the reads done ahead on a thread of the addon's
+ * while the walk handles what was read: `read(dir)` gives what readDirectory(dir) would, and
+ * the thread then reads the subdirectories of `dir`, in the order a depth-first walk of
+ * bytewise-sorted entries enters them. Tell it of every directory the walk will not enter
+ * (`skip`), or the thread reads below it for nothing. A listing read ahead is as of when it
+ * was read, as the walk's own read would be as of when it was made.
+ *
+ * Ahead by at most 64 directories; `close()` stops the thread (ending the walk, on every
+ * path). A walk of 20,000 files took half the time on two cores (bench/contenthash.ts).
+ */
+export class DirectoryReadAhead implements Disposable {
+  readonly #native: NativeDirectoryPrefetcher = new (loadNative().fs.DirectoryPrefetcher)();
+
+  /** The entries of `path`, as {@link readDirectory} gives them (and throws). */
+  read(path: string): DirectoryEntry[] {
+    return entriesOf(this.#native.take({ path }));
+  }
+
+  /** The walk will not enter `path` (a directory it was given): nothing below is read. */
+  skip(path: string): void {
+    this.#native.skip({ path });
+  }
+
+  /** How many directories the thread has read. */
+  get readAhead(): number {
+    return this.#native.readAhead;
+  }
+
+  close(): void {
+    this.#native.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function entriesOf({ names, stats }: NativeListing): DirectoryEntry[] {
   const entries: DirectoryEntry[] = new Array<DirectoryEntry>(names.length);
-  for (let i = 0; i < names.length; i++) entries[i] = { name: names[i]!, stats: new PackedStats(stats, i * FIELDS) };
+  const words = new Int32Array(stats.buffer, stats.byteOffset, stats.length * 2);
+  for (let i = 0; i < names.length; i++) entries[i] = { name: names[i]!, stats: new PackedStats(stats, words, i * FIELDS) };
   return entries;
 }
 
 /** Fields an entry in the native array, in native.d.ts's order. */
 const FIELDS = 14;
 const NS_PER_MS = 1_000_000n;
+/** Where a field's low 32 bits are among its two words: first on a little-endian machine. */
+const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;
 
-/** A BigIntStats read from a row of the native array. */
-class PackedStats implements BigIntStats {
+/** The index of each field in a packed row (native.d.ts's order). */
+export const PACKED_FIELD = {
+  dev: 0,
+  ino: 1,
+  mode: 2,
+  nlink: 3,
+  uid: 4,
+  gid: 5,
+  rdev: 6,
+  size: 7,
+  blksize: 8,
+  blocks: 9,
+  atimeNs: 10,
+  mtimeNs: 11,
+  ctimeNs: 12,
+  birthtimeNs: 13,
+} as const;
+
+/**
+ * A BigIntStats read from a row of the native array. Its fields are also readable as 32-bit
+ * words (`words`, field `f` in words `2 × (row + f)` and the one after, in this machine's
+ * byte order), which a comparison of fields can read without making a bigint each: a walk of
+ * 20,000 entries made 200,000 of them to compare its stats with the stat cache's.
+ */
+export class PackedStats implements BigIntStats {
   readonly #values: BigInt64Array;
-  readonly #at: number;
+  readonly words: Int32Array;
+  /** The row's first field, in fields (its first word is `2 × row`). */
+  readonly row: number;
   /** The file type bits, kept as a number: the is*() checks are the most frequent reads. */
   readonly #type: number;
 
-  constructor(values: BigInt64Array, at: number) {
+  constructor(values: BigInt64Array, words: Int32Array, row: number) {
     this.#values = values;
-    this.#at = at;
-    this.#type = Number(values[at + 2]!) & constants.S_IFMT;
+    this.words = words;
+    this.row = row;
+    this.#type = words[2 * (row + PACKED_FIELD.mode) + LOW_WORD]! & constants.S_IFMT;
+  }
+
+  /** `mode` as a number, without making a bigint (mode bits fit 32). */
+  get modeBits(): number {
+    return this.words[2 * (this.row + PACKED_FIELD.mode) + LOW_WORD]! >>> 0;
   }
 
   get dev(): bigint {
-    return this.#values[this.#at]!;
+    return this.#values[this.row]!;
   }
   get ino(): bigint {
-    return this.#values[this.#at + 1]!;
+    return this.#values[this.row + 1]!;
   }
   get mode(): bigint {
-    return this.#values[this.#at + 2]!;
+    return this.#values[this.row + 2]!;
   }
   get nlink(): bigint {
-    return this.#values[this.#at + 3]!;
+    return this.#values[this.row + 3]!;
   }
   get uid(): bigint {
-    return this.#values[this.#at + 4]!;
+    return this.#values[this.row + 4]!;
   }
   get gid(): bigint {
-    return this.#values[this.#at + 5]!;
+    return this.#values[this.row + 5]!;
   }
   get rdev(): bigint {
-    return this.#values[this.#at + 6]!;
+    return this.#values[this.row + 6]!;
   }
   get size(): bigint {
-    return this.#values[this.#at + 7]!;
+    return this.#values[this.row + 7]!;
   }
   get blksize(): bigint {
-    return this.#values[this.#at + 8]!;
+    return this.#values[this.row + 8]!;
   }
   get blocks(): bigint {
-    return this.#values[this.#at + 9]!;
+    return this.#values[this.row + 9]!;
   }
   get atimeNs(): bigint {
-    return this.#values[this.#at + 10]!;
+    return this.#values[this.row + 10]!;
   }
   get mtimeNs(): bigint {
-    return this.#values[this.#at + 11]!;
+    return this.#values[this.row + 11]!;
   }
   get ctimeNs(): bigint {
-    return this.#values[this.#at + 12]!;
+    return this.#values[this.row + 12]!;
   }
   get birthtimeNs(): bigint {
-    return this.#values[this.#at + 13]!;
+    return this.#values[this.row + 13]!;
   }
   // As Node: milliseconds are the nanoseconds divided, truncated; the Dates are made of them.
   get atimeMs(): bigint {

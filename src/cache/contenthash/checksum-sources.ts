@@ -58,11 +58,19 @@ const SCHEMA = 'kiln.contenthash.v1';
  * file (as the copy would); the abort reason when `signal` aborts
  */
 export async function checksumSources(request: ChecksumRequest): Promise<Digest> {
-  const signal = request.signal;
-  signal?.throwIfAborted();
+  request.signal?.throwIfAborted();
   const reader = request.reader ?? poolingContentReader();
-  const cache = request.statCache;
   const tree = await SourceTree.open(request.source);
+  try {
+    return await checksumTree(tree, request, reader);
+  } finally {
+    tree.close();
+  }
+}
+
+async function checksumTree(tree: SourceTree, request: ChecksumRequest, reader: ContentReader): Promise<Digest> {
+  const signal = request.signal;
+  const cache = request.statCache;
   const selection = selectSources(tree, request);
   const owners = tree.kind === 'rootfs' && request.owner === undefined;
   const onRehash = request.onRehash;
@@ -79,6 +87,12 @@ export async function checksumSources(request: ChecksumRequest): Promise<Digest>
     if (known !== undefined) out.line(format(known));
     else out.later(detail(path, stats, reader, cache, signal, rehashed), format);
   };
+  /** {@link record} for the commonest records, `start` then the detail in quotes: made without a closure when the cache knows the entry. */
+  const recordQuoted = (path: string, stats: BigIntStats, start: string): void => {
+    const known = cache?.lookup(path, stats);
+    if (known !== undefined) out.line(`${start}${known}"]`);
+    else out.later(detail(path, stats, reader, cache, signal, rehashed), (detailDigest) => `${start}${detailDigest}"]`);
+  };
   try {
     for (const [index, source] of selection.sources.entries()) {
       out.write(['source', index, source.matches.length]);
@@ -93,11 +107,10 @@ export async function checksumSources(request: ChecksumRequest): Promise<Digest>
           if (event.kind === 'leave') continue;
           const { rel, path, stats } = event;
           const owner: [number, number] | null = owners ? [Number(stats.uid), Number(stats.gid)] : null;
-          const mode = Number(stats.mode & 0o7777n);
+          const mode = Number(stats.mode) & 0o7777;
           // The commonest records are formatted by hand, byte for byte as JSON.stringify would.
           if (event.kind === 'dir') {
-            const start = `["dir",${JSON.stringify(rel)},${mode},${ownerJson(owner)},${event.implied},"`;
-            record(path, stats, (detailDigest) => `${start}${detailDigest}"]`);
+            recordQuoted(path, stats, `["dir",${JSON.stringify(rel)},${mode},${ownerJson(owner)},${event.implied},"`);
           } else if (stats.isFile()) {
             if (stats.nlink > 1n) {
               // fsutil links a second path to an inode it copied (getLinkSource).
@@ -109,8 +122,7 @@ export async function checksumSources(request: ChecksumRequest): Promise<Digest>
               }
               firstLinks.set(key, rel);
             }
-            const start = `["file",${JSON.stringify(rel)},${mode},${ownerJson(owner)},"${stats.size}","`;
-            record(path, stats, (detailDigest) => `${start}${detailDigest}"]`);
+            recordQuoted(path, stats, `["file",${JSON.stringify(rel)},${mode},${ownerJson(owner)},"${stats.size}","`);
           } else if (stats.isSymbolicLink()) {
             const target = readlinkSync(path);
             record(path, stats, (detailDigest) => JSON.stringify(['symlink', rel, owner, target, detailDigest]));

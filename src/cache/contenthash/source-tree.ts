@@ -1,5 +1,5 @@
 import { type BigIntStats, type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { type DirectoryEntry, readDirectory } from '../../native/index.ts';
+import { type DirectoryEntry, DirectoryReadAhead } from '../../native/index.ts';
 import { realpath } from 'node:fs/promises';
 import { type MatchInfo, NO_PARENT_INFO } from '../../context/index.ts';
 import { InputError } from '../../errors/index.ts';
@@ -37,7 +37,8 @@ const MAX_SYMLINKS = 255;
  *
  * Paths are root-relative and slash-separated, `''` for the root. File-system calls are
  * synchronous (the walkers hand the event loop a turn between entries). One instance serves
- * one copy or one checksum; it caches which excluded directories hold included content.
+ * one copy or one checksum, which closes it; it caches which excluded directories hold
+ * included content.
  */
 export class SourceTree {
   /** The real path of the source directory. */
@@ -48,6 +49,7 @@ export class SourceTree {
   readonly filter: ContextFilter | undefined;
   readonly #dirInfo = new Map<string, MatchInfo>();
   readonly #holdsIncluded = new Map<string, boolean>();
+  #readAhead: DirectoryReadAhead | undefined;
 
   private constructor(root: string, source: CopySourceRoot) {
     this.root = root;
@@ -78,10 +80,29 @@ export class SourceTree {
 
   /**
    * The entries of directory `path` with their lstat(2), sorted as Go's os.ReadDir sorts them
-   * (bytewise): one native call for the whole directory (src/native readDirectory).
+   * (bytewise): one native call for the whole directory, read ahead on a thread of the
+   * addon's while the caller handles earlier ones when the caller walks depth first in that
+   * order, as the walkers do (src/native DirectoryReadAhead). A walker tells {@link skip} of
+   * each directory it will not enter, and whoever opened the tree closes it.
    */
   entries(path: string): DirectoryEntry[] {
-    return readDirectory(this.abs(path));
+    this.#readAhead ??= new DirectoryReadAhead();
+    return this.#readAhead.read(this.abs(path));
+  }
+
+  /** The walk will not enter directory `path` (given by {@link entries}): nothing below it is read ahead. */
+  skip(path: string): void {
+    this.#readAhead?.skip(this.abs(path));
+  }
+
+  /** Stops reading ahead; the tree can still be read (and then reads ahead again). */
+  close(): void {
+    this.#readAhead?.close();
+    this.#readAhead = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   /** The names in directory `path`, sorted as Go's os.ReadDir sorts them (bytewise). */

@@ -1,5 +1,6 @@
 import type { BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { PACKED_FIELD, PackedStats } from '../../native/index.ts';
 import type { Digest } from '../../content/index.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 import { decodeStatCacheFile, encodeStatCacheFile, SIGNATURE_FIELDS, type StatCacheRows } from './stat-cache-file.ts';
@@ -67,6 +68,7 @@ class FileStatCache implements StatCache {
   readonly #now: () => bigint;
   readonly #maxEntries: number;
   readonly #loaded: StatCacheRows;
+  readonly #loadedWords: Int32Array;
   /** Loaded entries by path, as their row. */
   readonly #rows = new Map<string, number>();
   /** Per loaded row: 1 when looked up and found since opening, 2 when dropped or replaced. */
@@ -75,6 +77,7 @@ class FileStatCache implements StatCache {
   readonly #recorded = new Map<string, number>();
   /** Signatures (SIGNATURE_FIELDS a row) and digests (32 bytes a row) recorded, `#count` rows used. */
   #signatures = new BigInt64Array(256 * SIGNATURE_FIELDS);
+  #signatureWords = wordsOf(this.#signatures);
   #digests = Buffer.alloc(256 * 32);
   #count = 0;
   #dirty = false;
@@ -84,6 +87,7 @@ class FileStatCache implements StatCache {
     this.#now = options.now ?? wallClockNs;
     this.#maxEntries = options.maxEntries ?? 1_000_000;
     this.#loaded = loaded ?? { paths: [], signatures: new BigInt64Array(0), digests: Buffer.alloc(0) };
+    this.#loadedWords = wordsOf(this.#loaded.signatures);
     const paths = this.#loaded.paths;
     this.#rowState = new Uint8Array(paths.length);
     for (let row = 0; row < paths.length; row += 1) this.#rows.set(paths[row] as string, row);
@@ -106,13 +110,13 @@ class FileStatCache implements StatCache {
   lookup(path: string, stats: BigIntStats): Digest | undefined {
     const recorded = this.#recorded.get(path);
     if (recorded !== undefined) {
-      if (!sameSignature(this.#signatures, recorded, stats)) return undefined;
+      if (!sameSignature(this.#signatures, this.#signatureWords, recorded, stats)) return undefined;
       return `sha256:${this.#digests.toString('hex', recorded * 32, recorded * 32 + 32)}` as Digest;
     }
     const row = this.#rows.get(path);
     if (row === undefined || this.#rowState[row] === DROPPED) return undefined;
     const { signatures, digests } = this.#loaded;
-    if (!sameSignature(signatures, row, stats)) return undefined;
+    if (!sameSignature(signatures, this.#loadedWords, row, stats)) return undefined;
     this.#rowState[row] = USED;
     return `sha256:${digests.toString('hex', row * 32, row * 32 + 32)}` as Digest;
   }
@@ -187,6 +191,7 @@ class FileStatCache implements StatCache {
     const signatures = new BigInt64Array(this.#signatures.length * 2);
     signatures.set(this.#signatures);
     this.#signatures = signatures;
+    this.#signatureWords = wordsOf(signatures);
     const digests = Buffer.alloc(this.#digests.length * 2);
     this.#digests.copy(digests);
     this.#digests = digests;
@@ -204,12 +209,33 @@ class FileStatCache implements StatCache {
   }
 }
 
+/** The same memory as 32-bit words. */
+function wordsOf(values: BigInt64Array): Int32Array {
+  return new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+}
+
 const USED = 1;
 const DROPPED = 2;
 
-/** Whether row `row` of `signatures` (size, mtime, ctime, inode, device) is `stats`'. */
-function sameSignature(signatures: BigInt64Array, row: number, stats: BigIntStats): boolean {
+/** Where each signature field (size, mtime, ctime, inode, device) is in a packed stat row. */
+const PACKED_SIGNATURE = [PACKED_FIELD.size, PACKED_FIELD.mtimeNs, PACKED_FIELD.ctimeNs, PACKED_FIELD.ino, PACKED_FIELD.dev] as const;
+
+/**
+ * Whether row `row` of `signatures` (size, mtime, ctime, inode, device) is `stats'`;
+ * `signatureWords` views the same memory as 32-bit words.
+ */
+function sameSignature(signatures: BigInt64Array, signatureWords: Int32Array, row: number, stats: BigIntStats): boolean {
   const at = row * SIGNATURE_FIELDS;
+  if (stats instanceof PackedStats) {
+    // Compared as 32-bit words, making no bigint.
+    const words = stats.words;
+    for (let field = 0; field < SIGNATURE_FIELDS; field++) {
+      const word = 2 * (stats.row + PACKED_SIGNATURE[field]!);
+      const expected = 2 * (at + field);
+      if (words[word] !== signatureWords[expected] || words[word + 1] !== signatureWords[expected + 1]) return false;
+    }
+    return true;
+  }
   return (
     signatures[at] === stats.size &&
     signatures[at + 1] === stats.mtimeNs &&

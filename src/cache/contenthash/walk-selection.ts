@@ -116,7 +116,10 @@ class MatchWalker {
         if (isDirectory) {
           const verdict = filter.check(real, level.context);
           context = verdict.info;
-          if (verdict.excluded && !(filter.mayIncludeBelow(real) && tree.holdsIncluded(real, context))) continue;
+          if (verdict.excluded && !(filter.mayIncludeBelow(real) && tree.holdsIncluded(real, context))) {
+            tree.skip(real);
+            continue;
+          }
         } else if (filter.excludes(real, level.context)) {
           continue;
         }
@@ -140,7 +143,10 @@ class MatchWalker {
         }
       }
       if (!selected && !isDirectory) continue;
-      if (!selected && this.#include === undefined && !this.#walkExcluded) continue;
+      if (!selected && this.#include === undefined && !this.#walkExcluded) {
+        tree.skip(real);
+        continue;
+      }
       const path = tree.abs(real);
       if (!isDirectory) {
         if (!selected) continue;
@@ -160,6 +166,8 @@ class MatchWalker {
       this.#pending.push(pending);
       if (!excluded || this.#walkExcluded) {
         yield* this.children({ real, rel, context, include, exclude });
+      } else {
+        tree.skip(real);
       }
       this.#pending.pop();
       if (pending.emitted) yield { kind: 'leave', rel, path, stats };

@@ -5,7 +5,7 @@ import { cleanPath } from '../../context/index.ts';
 import { InputError, UsageError } from '../../errors/index.ts';
 import { resolveInRoot } from '../../image/apply/index.ts';
 import { copyMatch, type CopyTarget } from './copy-match.ts';
-import { parseChmod } from './file-mode-change.ts';
+import { type ModeChange, parseChmod } from './file-mode-change.ts';
 import { makeDirectories, type Owner } from './make-directories.ts';
 import { isArchive, unpackArchive } from './unpack-archive.ts';
 
@@ -52,6 +52,15 @@ export async function copyFiles(request: CopyRequest): Promise<void> {
   signal?.throwIfAborted();
   const mode = request.chmod === undefined ? undefined : parseChmod(request.chmod);
   const tree = await SourceTree.open(request.source);
+  try {
+    await copyTree(tree, request, mode);
+  } finally {
+    tree.close();
+  }
+}
+
+async function copyTree(tree: SourceTree, request: CopyRequest, mode: ModeChange | undefined): Promise<void> {
+  const signal = request.signal;
   const destRoot = await realpath(request.destRoot).catch((cause: NodeJS.ErrnoException) => {
     throw new InputError(`copy destination root ${request.destRoot}: ${cause.code ?? cause.message}`, { cause });
   });
