@@ -2,6 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import { type MatchInfo, NO_PARENT_INFO, type PatternMatcher } from '../../context/index.ts';
 import { NotFoundError } from '../../errors/index.ts';
 import type { SelectedSource, SourceMatch } from './select-sources.ts';
+import type { DirectoryEntry } from '../../native/index.ts';
 import { parentOf, type SourceTree } from './source-tree.ts';
 
 /**
@@ -24,6 +25,15 @@ interface Pending {
   readonly path: string;
   readonly stats: BigIntStats;
   emitted: boolean;
+}
+
+/** A directory being walked: its level, its entries and the next to give. */
+interface Frame {
+  readonly level: Level;
+  readonly entries: readonly DirectoryEntry[];
+  next: number;
+  /** The directory's pending record (undefined for the match itself). */
+  readonly dir: Pending | undefined;
 }
 
 interface Level {
@@ -104,10 +114,25 @@ class MatchWalker {
     return filter.check(real, this.contextInfo(parentOf(real))).info;
   }
 
-  *children(level: Level): Generator<WalkEvent, void, undefined> {
+  /**
+   * Everything below the directory `top` describes, depth first. One generator for the whole
+   * walk, its directories on a stack of its own: a generator per directory passed every
+   * event up through each level above it (four resumes for a file three levels down).
+   */
+  *children(top: Level): Generator<WalkEvent, void, undefined> {
     const tree = this.#tree;
     const filter = tree.filter;
-    for (const { name, stats } of tree.entries(level.real)) {
+    const frames: Frame[] = [{ level: top, entries: tree.entries(top.real), next: 0, dir: undefined }];
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      if (frame.next === frame.entries.length) {
+        frames.pop();
+        const dir = frame.dir;
+        if (dir !== undefined) yield* this.#leave(dir);
+        continue;
+      }
+      const { name, stats } = frame.entries[frame.next++]!;
+      const level = frame.level;
       const real = level.real === '' ? name : `${level.real}/${name}`;
       const rel = level.rel === '' ? name : `${level.rel}/${name}`;
       const isDirectory = stats.isDirectory();
@@ -165,14 +190,19 @@ class MatchWalker {
       }
       this.#pending.push(pending);
       if (!excluded || this.#walkExcluded) {
-        yield* this.children({ real, rel, context, include, exclude });
+        frames.push({ level: { real, rel, context, include, exclude }, entries: tree.entries(real), next: 0, dir: pending });
       } else {
         tree.skip(real);
+        yield* this.#leave(pending);
       }
-      this.#pending.pop();
-      if (pending.emitted) yield { kind: 'leave', rel, path, stats };
-      else this.#unemitted -= 1;
     }
+  }
+
+  /** Everything below `dir` (the last of #pending) has been given: its `leave`, when it was made. */
+  *#leave(dir: Pending): Generator<WalkEvent, void, undefined> {
+    this.#pending.pop();
+    if (dir.emitted) yield { kind: 'leave', rel: dir.rel, path: dir.path, stats: dir.stats };
+    else this.#unemitted -= 1;
   }
 
   /** Makes the directories above a selected entry that are not made yet, outermost first. */
