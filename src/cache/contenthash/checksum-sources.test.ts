@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import { chmod, lchown, link, lstat, mkdir, mkdtemp, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, mkdir, mkdtemp, readdir, rm, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
@@ -269,4 +269,27 @@ test('a read that fails while others are in flight fails the checksum with its e
     },
   };
   await t.throwsAsync(digest(dir, { sources: ['.'], reader }), { message: /EIO.*d5\/f275/ });
+});
+
+test('with a warm stat cache and a few files read again, late in any order, the records still hash in walk order', async (t) => {
+  const dir = await wideTree(t, 1_200);
+  const store = await tree(t);
+  const now = (): bigint => BigInt(Date.now() + 3_600_000) * 1_000_000n;
+  const expected = await digest(dir, { sources: ['.'], reader: fileContentReader });
+  const cache = await openStatCache(join(store, 'stat-cache'), { now });
+  t.is(await digest(dir, { sources: ['.'], reader: fileContentReader, statCache: cache }), expected);
+  // A few files scattered through the walk are touched: read again, each answered after a
+  // delay of its own, while the walk goes on with the entries the cache knows.
+  const names = (await readdir(dir, { recursive: true })).filter((name) => /^d\d+\/f\d+$/.test(name)).sort();
+  for (const [index, name] of names.entries()) if (index % 97 === 5) await utimes(join(dir, name), 2_000_000 + index, 2_000_000 + index);
+  let reads = 0;
+  const late: ContentReader = {
+    async digest(path, size, signal) {
+      reads++;
+      await new Promise((resolve) => setTimeout(resolve, (reads * 7) % 13));
+      return fileContentReader.digest(path, size, signal);
+    },
+  };
+  t.is(await digest(dir, { sources: ['.'], reader: late, statCache: cache }), expected);
+  t.is(reads, names.filter((_, index) => index % 97 === 5).length);
 });

@@ -209,8 +209,26 @@ class RecordWriter {
 
   /** A record already formatted: exactly what JSON.stringify gives for it. */
   line(json: string): void {
+    if (this.#head < this.#queue.length) this.#takeReady();
     if (this.#head < this.#queue.length) this.#queue.push({ text: json, ready: READY });
     else this.#append(json);
+  }
+
+  /**
+   * Writes the records at the head of the queue whose detail has come: once a read that held
+   * the queue is done, the records after it go straight to the hash again, not through a slot
+   * each until the next {@link catchUp}.
+   */
+  #takeReady(): void {
+    const queue = this.#queue;
+    while (this.#head < queue.length) {
+      const text = (queue[this.#head] as Slot).text;
+      if (text === undefined) return;
+      this.#head += 1;
+      this.#append(text);
+    }
+    queue.length = 0;
+    this.#head = 0;
   }
 
   /**
