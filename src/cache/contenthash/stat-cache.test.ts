@@ -1,10 +1,10 @@
 import test from 'ava';
 import { lstatSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestOf } from '../../content/index.ts';
-import { openStatCache, RACY_NS } from './stat-cache.ts';
+import { openStatCache, RACY_NS, type StatCache } from './stat-cache.ts';
 
 async function scratch(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kiln-statcache-'));
@@ -73,9 +73,8 @@ test('a missing, foreign, truncated or damaged cache file opens an empty cache',
   const variants: Buffer[] = [
     Buffer.from(JSON.stringify({ schema: 'kiln.contenthash.statcache.v1', entries: [[file, '1:2:3:4:5', digestOf('one')]] })),
     good.subarray(0, good.length - 1),
-    Buffer.concat([good, Buffer.from('x')]),
   ];
-  for (const at of [48, 48 + 40, good.length - 2]) {
+  for (const at of [48, 56 + 40, good.length - 2]) {
     const flipped = Buffer.from(good);
     flipped[at] = (flipped[at] as number) ^ 1;
     variants.push(flipped);
@@ -178,4 +177,96 @@ test('thousands of entries recorded, some replaced, are found before and after a
   check(cache, 'before saving');
   await cache.save();
   check(await openStatCache(join(dir, 'cache.bin'), { now: LATER }), 'reopened');
+});
+
+/** Files `names` made in `dir`, each recorded in `cache` with its own digest. */
+async function recordFiles(dir: string, cache: StatCache, names: readonly string[]): Promise<string[]> {
+  const files = names.map((name) => join(dir, name));
+  for (const file of files) {
+    await writeFile(file, file);
+    cache.record(file, lstatSync(file, { bigint: true }), digestOf(file));
+  }
+  return files;
+}
+
+test('a save of a few changes appends them to the file; a reopened cache replays them over the entries before', async (t) => {
+  const dir = await scratch(t);
+  const path = join(dir, 'cache');
+  const stat = (file: string) => lstatSync(file, { bigint: true });
+  const first = await openStatCache(path, { now: LATER });
+  const files = await recordFiles(dir, first, Array.from({ length: 50 }, (_, i) => `f${i}`));
+  await first.save();
+  const whole = stat(path);
+
+  const second = await openStatCache(path, { now: LATER });
+  await writeFile(files[3]!, 'changed');
+  second.record(files[3]!, stat(files[3]!), digestOf('changed'));
+  // Read within the racy window: dropped, which the delta says with a tombstone.
+  second.record(files[7]!, stat(files[7]!), digestOf('seven'), stat(files[7]!).ctimeNs);
+  const [added] = await recordFiles(dir, second, ['new']);
+  await second.save();
+  const appended = stat(path);
+  t.is(appended.ino, whole.ino, 'the same file, not a new one renamed over it');
+  t.true(appended.size > whole.size && appended.size < whole.size + 1024n, `${whole.size} -> ${appended.size} bytes`);
+
+  const third = await openStatCache(path, { now: LATER });
+  t.is(third.size, 50);
+  t.is(third.lookup(files[3]!, stat(files[3]!)), digestOf('changed'));
+  t.is(third.lookup(files[7]!, stat(files[7]!)), undefined);
+  t.is(third.lookup(added!, stat(added!)), digestOf(added!));
+  t.is(third.lookup(files[0]!, stat(files[0]!)), digestOf(files[0]!));
+  // A delta's entry replaced again, and saved again: the last one wins.
+  third.record(files[3]!, stat(files[3]!), digestOf('changed twice'));
+  await third.save();
+  const fourth = await openStatCache(path, { now: LATER });
+  t.is(fourth.lookup(files[3]!, stat(files[3]!)), digestOf('changed twice'));
+  t.is(fourth.size, 50);
+});
+
+test('past an eighth of the entries (and 1,024) appended, a save writes the file whole again', async (t) => {
+  const dir = await scratch(t);
+  const path = join(dir, 'cache');
+  const first = await openStatCache(path, { now: LATER });
+  await recordFiles(dir, first, Array.from({ length: 100 }, (_, i) => `f${i}`));
+  await first.save();
+  const before = lstatSync(path, { bigint: true });
+  const second = await openStatCache(path, { now: LATER });
+  const many = await recordFiles(dir, second, Array.from({ length: 1_100 }, (_, i) => `g${i}`));
+  await second.save();
+  // 1,100 changes to 100 entries: written whole, a new file renamed over the old.
+  t.not(lstatSync(path, { bigint: true }).ino, before.ino);
+  const third = await openStatCache(path, { now: LATER });
+  t.is(third.size, 1_200);
+  const written = lstatSync(path, { bigint: true });
+  await writeFile(many[0]!, 'changed');
+  third.record(many[0]!, lstatSync(many[0]!, { bigint: true }), digestOf('changed'));
+  await third.save();
+  t.is(lstatSync(path, { bigint: true }).ino, written.ino, 'one change to a whole file is appended');
+  t.is((await openStatCache(path, { now: LATER })).lookup(many[0]!, lstatSync(many[0]!, { bigint: true })), digestOf('changed'));
+});
+
+test('a file with a torn tail keeps what came before it, and the next save writes it whole; a file removed since opening is written whole', async (t) => {
+  const dir = await scratch(t);
+  const path = join(dir, 'cache');
+  const stat = (file: string) => lstatSync(file, { bigint: true });
+  const first = await openStatCache(path, { now: LATER });
+  const [a, b] = await recordFiles(dir, first, ['a', 'b']);
+  await first.save();
+  await appendFile(path, Buffer.from('torn delta'));
+  const second = await openStatCache(path, { now: LATER });
+  t.is(second.lookup(a!, stat(a!)), digestOf(a!));
+  const [c] = await recordFiles(dir, second, ['c']);
+  await second.save();
+  const third = await openStatCache(path, { now: LATER });
+  t.is(third.size, 3);
+  t.is(third.lookup(c!, stat(c!)), digestOf(c!));
+  t.false((await readFile(path)).includes('torn delta'));
+
+  const [d] = await recordFiles(dir, third, ['d']);
+  await rm(path);
+  await third.save();
+  const fourth = await openStatCache(path, { now: LATER });
+  t.is(fourth.size, 4);
+  t.is(fourth.lookup(b!, stat(b!)), digestOf(b!));
+  t.is(fourth.lookup(d!, stat(d!)), digestOf(d!));
 });

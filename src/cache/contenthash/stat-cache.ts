@@ -1,9 +1,18 @@
 import type { BigIntStats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 import { PACKED_FIELD, PackedStats } from '../../native/index.ts';
 import type { Digest } from '../../content/index.ts';
 import { writeFileAtomic } from './atomic-write.ts';
-import { decodeStatCacheFile, encodeStatCacheFile, SIGNATURE_FIELDS, type StatCacheRows } from './stat-cache-file.ts';
+import {
+  decodeStatCacheFile,
+  encodeStatCacheDelta,
+  encodeStatCacheFile,
+  SIGNATURE_FIELDS,
+  type StatCacheFileContents,
+  type StatCacheRows,
+  TOMBSTONE_SIZE,
+} from './stat-cache-file.ts';
 
 /**
  * Remembers a digest of each path's content by its metadata, so hashing a context again
@@ -49,19 +58,27 @@ export const RACY_NS = 20_000_000n;
  * {@link StatCache.save}); a missing, unreadable, malformed or damaged file starts an empty
  * cache, since the cache only saves work. Paths are whatever the caller looks up (absolute
  * host paths). One cache per build context directory is the intended use; concurrent savers
- * of one file leave the last one's entries.
+ * of one file keep the entries of the last one to write it whole, and the changes of any
+ * that append after it.
  */
 export async function openStatCache(file: string, options: StatCacheOptions = {}): Promise<StatCache> {
   const bytes = await readFile(file).catch(() => undefined);
-  const rows = bytes === undefined ? undefined : decodeStatCacheFile(bytes);
-  return new FileStatCache(file, rows, options);
+  const contents = bytes === undefined ? undefined : decodeStatCacheFile(bytes);
+  return new FileStatCache(file, contents, options);
 }
 
 /**
- * The entries read from the file stay in its columns (looked up by index, compared as
- * numbers: no object or string per entry); entries recorded since go into columns of the
- * same shape, found by path through a map above them. (An object per recorded entry, with its
- * five BigInts and digest string, held about 7 MB of a 20,000-file context's cold build.)
+ * The changes a save appends to the file rather than writing it whole: up to this many, or
+ * an eighth of the entries, whichever is more, counting those appended before.
+ */
+const APPEND_ROWS = 1024;
+
+/**
+ * The entries of the file's base stay in its columns (looked up by index, compared as
+ * numbers: no object or string per entry); entries recorded since, or by the file's deltas,
+ * go into columns of the same shape, found by path through a map above them. (An object per
+ * recorded entry, with its five BigInts and digest string, held about 7 MB of a 20,000-file
+ * context's cold build.)
  */
 class FileStatCache implements StatCache {
   readonly #file: string;
@@ -73,34 +90,50 @@ class FileStatCache implements StatCache {
   readonly #rows = new Map<string, number>();
   /** Per loaded row: 1 when looked up and found since opening, 2 when dropped or replaced. */
   readonly #rowState: Uint8Array;
-  /** Entries recorded since opening, by path, as their index in the columns below. */
+  /** How many loaded rows are dropped. */
+  #droppedRows = 0;
+  /** Entries recorded since opening (or by the file's deltas), by path, as their index in the columns below. */
   readonly #recorded = new Map<string, number>();
   /** Signatures (SIGNATURE_FIELDS a row) and digests (32 bytes a row) recorded, `#count` rows used. */
   #signatures = new BigInt64Array(256 * SIGNATURE_FIELDS);
   #signatureWords = wordsOf(this.#signatures);
   #digests = Buffer.alloc(256 * 32);
   #count = 0;
-  #dirty = false;
+  /** What the file lacks: each path changed since it was read or written, and its entry's index (undefined: dropped). */
+  readonly #changes = new Map<string, number | undefined>();
+  /** Whether the file can take the changes appended: it was read whole (or written), and its deltas are few. */
+  #appendable: boolean;
+  /** Rows in the file's deltas. */
+  #deltaRows: number;
 
-  constructor(file: string, loaded: StatCacheRows | undefined, options: StatCacheOptions) {
+  constructor(file: string, contents: StatCacheFileContents | undefined, options: StatCacheOptions) {
     this.#file = file;
     this.#now = options.now ?? wallClockNs;
     this.#maxEntries = options.maxEntries ?? 1_000_000;
-    this.#loaded = loaded ?? { paths: [], signatures: new BigInt64Array(0), digests: Buffer.alloc(0) };
+    this.#loaded = contents?.base ?? { paths: [], signatures: new BigInt64Array(0), digests: Buffer.alloc(0) };
     this.#loadedWords = wordsOf(this.#loaded.signatures);
+    this.#appendable = contents !== undefined && !contents.damagedTail;
+    this.#deltaRows = contents?.deltaRows ?? 0;
     const paths = this.#loaded.paths;
     this.#rowState = new Uint8Array(paths.length);
     for (let row = 0; row < paths.length; row += 1) this.#rows.set(paths[row] as string, row);
-    // A path twice in a file (never written so) keeps its last row; the others are dropped.
+    // A path twice in a base (never written so) keeps its last row; the others are dropped.
     if (this.#rows.size !== this.#loaded.paths.length) {
-      for (const [row, path] of this.#loaded.paths.entries()) if (this.#rows.get(path) !== row) this.#rowState[row] = DROPPED;
+      for (const [row, path] of this.#loaded.paths.entries()) if (this.#rows.get(path) !== row) this.#drop(row);
+    }
+    // The deltas, in order: each row replaces the path's entry, or drops it (a tombstone).
+    for (const delta of contents?.deltas ?? []) {
+      for (const [row, path] of delta.paths.entries()) {
+        this.#forget(path);
+        const at = row * SIGNATURE_FIELDS;
+        if (delta.signatures[at] === TOMBSTONE_SIZE) continue;
+        this.#add(path, delta.signatures.subarray(at, at + SIGNATURE_FIELDS), delta.digests.subarray(row * 32, row * 32 + 32));
+      }
     }
   }
 
   get size(): number {
-    let size = this.#recorded.size;
-    for (const state of this.#rowState) if (state !== DROPPED) size += 1;
-    return size;
+    return this.#recorded.size + this.#loaded.paths.length - this.#droppedRows;
   }
 
   now(): bigint {
@@ -124,13 +157,12 @@ class FileStatCache implements StatCache {
   record(path: string, stats: BigIntStats, digest: Digest, readAt: bigint = this.#now()): void {
     const changed = stats.ctimeNs > stats.mtimeNs ? stats.ctimeNs : stats.mtimeNs;
     if (changed + RACY_NS >= readAt) {
-      if (this.#forget(path)) this.#dirty = true;
+      if (this.#forget(path)) this.#changes.set(path, undefined);
       return;
     }
     if (this.lookup(path, stats) === digest) return;
     this.#forget(path);
-    if (this.#count * 32 === this.#digests.length) this.#grow();
-    const index = this.#count++;
+    const index = this.#reserve(path);
     const at = index * SIGNATURE_FIELDS;
     this.#signatures[at] = stats.size;
     this.#signatures[at + 1] = stats.mtimeNs;
@@ -138,12 +170,51 @@ class FileStatCache implements StatCache {
     this.#signatures[at + 3] = stats.ino;
     this.#signatures[at + 4] = stats.dev;
     this.#digests.write(digest.slice('sha256:'.length), index * 32, 32, 'hex');
-    this.#recorded.set(path, index);
-    this.#dirty = true;
+    this.#changes.set(path, index);
   }
 
   async save(): Promise<void> {
-    if (!this.#dirty) return;
+    if (this.#changes.size === 0) return;
+    const changes = this.#changes.size;
+    if (this.#appendable && this.size <= this.#maxEntries && this.#deltaRows + changes <= Math.max(APPEND_ROWS, this.size / 8)) {
+      if (await this.#append()) return;
+    }
+    await this.#writeWhole();
+  }
+
+  /** Appends the changes to the file as a delta; false when the file is gone. */
+  async #append(): Promise<boolean> {
+    const paths: string[] = [];
+    const signatures = new BigInt64Array(this.#changes.size * SIGNATURE_FIELDS);
+    const digests = Buffer.alloc(this.#changes.size * 32);
+    for (const [path, index] of this.#changes) {
+      const row = paths.length;
+      paths.push(path);
+      if (index === undefined) signatures[row * SIGNATURE_FIELDS] = TOMBSTONE_SIZE;
+      else {
+        signatures.set(this.#signatures.subarray(index * SIGNATURE_FIELDS, (index + 1) * SIGNATURE_FIELDS), row * SIGNATURE_FIELDS);
+        this.#digests.copy(digests, row * 32, index * 32, index * 32 + 32);
+      }
+    }
+    const bytes = encodeStatCacheDelta({ paths, signatures, digests });
+    // Not created: a delta alone is no file. One write call, so concurrent appends do not interleave.
+    const handle = await open(this.#file, constants.O_WRONLY | constants.O_APPEND).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (handle === undefined) return false;
+    try {
+      await handle.write(bytes);
+    } finally {
+      await handle.close();
+    }
+    this.#deltaRows += paths.length;
+    this.#changes.clear();
+    return true;
+  }
+
+  /** Writes every entry as a new base, atomically. */
+  async #writeWhole(): Promise<void> {
     const over = this.size > this.#maxEntries;
     const kept: string[] = [];
     const rows: number[] = [];
@@ -180,10 +251,27 @@ class FileStatCache implements StatCache {
       signatures.set(this.#signatures.subarray(from * SIGNATURE_FIELDS, (from + 1) * SIGNATURE_FIELDS), index * SIGNATURE_FIELDS);
       this.#digests.copy(digests, index * 32, from * 32, from * 32 + 32);
     }
-    // The file carries a digest of its body, so a torn or lost write reads as damaged (an
+    // The file carries a digest of each segment, so a torn or lost write reads as damaged (an
     // empty cache): it need not be forced to disk before the rename.
     await writeFileAtomic(this.#file, encodeStatCacheFile({ paths: kept, signatures, digests }), { sync: false });
-    this.#dirty = false;
+    this.#changes.clear();
+    this.#appendable = true;
+    this.#deltaRows = 0;
+  }
+
+  /** A row of the recorded columns for `path` (which has none), its values to be written by the caller. */
+  #reserve(path: string): number {
+    if (this.#count * 32 === this.#digests.length) this.#grow();
+    const index = this.#count++;
+    this.#recorded.set(path, index);
+    return index;
+  }
+
+  /** Adds an entry read from a delta to the recorded columns (the path has none). */
+  #add(path: string, signature: BigInt64Array, digest: Uint8Array): void {
+    const index = this.#reserve(path);
+    this.#signatures.set(signature, index * SIGNATURE_FIELDS);
+    this.#digests.set(digest, index * 32);
   }
 
   /** Doubles the recorded columns (a replaced entry's row stays unused until the next open). */
@@ -202,10 +290,16 @@ class FileStatCache implements StatCache {
     const row = this.#rows.get(path);
     let forgot = this.#recorded.delete(path);
     if (row !== undefined && this.#rowState[row] !== DROPPED) {
-      this.#rowState[row] = DROPPED;
+      this.#drop(row);
       forgot = true;
     }
     return forgot;
+  }
+
+  #drop(row: number): void {
+    if (this.#rowState[row] === DROPPED) return;
+    this.#rowState[row] = DROPPED;
+    this.#droppedRows += 1;
   }
 }
 
