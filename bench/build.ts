@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdir, mkdtemp, rm, stat, utimes } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,7 +56,9 @@ import type { Measurement, Workload, WorkloadOptions } from './workload.ts';
  * without a journal, creating an inode scans past every inode deleted in the last minutes
  * (ext4 find_inode_bit, recently_deleted), so a root, a daemon's data or a context copy
  * deleted between runs would slow the next run's every mkdir (measured: half of W6's CPU
- * time after 20,000 files were deleted). W4 runs last among the builds for the same reason.
+ * time after 20,000 files were deleted). W4 runs last among the builds for the same reason,
+ * and with peers each W4 cold run waits out the minute after the one before (Buildah deletes
+ * its working container as it ends: {@link DELETED_INODE_WINDOW_MS}).
  */
 
 /**
@@ -66,6 +69,21 @@ import type { Measurement, Workload, WorkloadOptions } from './workload.ts';
  */
 function settle(): void {
   execFileSync('sync');
+}
+
+/**
+ * ext4 without a journal (this machine's root) will not reuse an inode deleted less than 60 s
+ * ago while its inode table block is cached (fs/ext4/ialloc.c recently_deleted, RECENTCY_MIN;
+ * 300 s more while that block is dirty): creating files scans past every such inode. Buildah
+ * removes its working container, 20,000 files for W4, at the end of a build, so the next
+ * builder's W4 COPY ran at half speed (kiln: 6.9 s first in a round, 11.5-12.0 s right after
+ * Buildah). With peers, each W4 cold run and its bound waits this long after the one before.
+ */
+const DELETED_INODE_WINDOW_MS = 61_000;
+
+/** Reads every file below `dir`, so the page cache holds it (untimed), as it did before a wait. */
+function warmPageCache(dir: string): void {
+  execFileSync('sh', ['-c', 'find "$1" -type f -exec cat {} + > /dev/null', 'warm', dir]);
 }
 
 /** The issue's targets (#7), by row. */
@@ -216,13 +234,29 @@ export const workload: Workload = {
       // W4 last among the builds, as it writes the most: cold (with peak RSS), then unchanged and one file touched.
       const w4 = row();
       const rss = row();
+      // With peers, every W4 cold run (and the bound's copy) starts a minute after the one
+      // before, out of the window in which another's deleted inodes slow its file creation,
+      // with the context read back into the page cache that this machine empties of pages
+      // idle for 30 s (kdamond pageout): each run starts as the first of a round did.
+      let lastEnded = 0;
+      const quiesce = async (): Promise<void> => {
+        if (options.peers !== true) return;
+        settle();
+        const wait = lastEnded + DELETED_INODE_WINDOW_MS - Date.now();
+        if (wait > 0) await sleep(wait, undefined, { signal: interrupted.signal });
+        warmPageCache(big);
+        settle();
+      };
       await rounds(
         w4,
         'W4 cold',
         async (b) => {
           await b.fresh();
+          await quiesce();
           settle();
-          const t = await b.build(big, 'bench/big');
+          const t = await b.build(big, 'bench/big').finally(() => {
+            lastEnded = Date.now();
+          });
           if (t.peakRssKiB !== undefined) {
             let list = rss.times.get(b.name);
             if (list === undefined) rss.times.set(b.name, (list = []));
@@ -233,7 +267,10 @@ export const workload: Workload = {
         async () => {
           const n = await nodeStart();
           if (n.peakRssKiB !== undefined) (rss.bounds['node -e 0 peak RSS'] ??= []).push((n.peakRssKiB * 1024) / 1e6);
-          return { 'node -e 0': n.ms, 'cp -a + sha256sum': await ingest(big), '1 sandboxed step': await step() };
+          await quiesce();
+          const copy = await ingest(big);
+          lastEnded = Date.now();
+          return { 'node -e 0': n.ms, 'cp -a + sha256sum': copy, '1 sandboxed step': await step() };
         },
       );
       const w4Unchanged = row();
