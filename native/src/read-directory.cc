@@ -21,6 +21,7 @@
 #include <iterator>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -179,37 +180,44 @@ Napi::Value ReadDirectory(const Napi::CallbackInfo& info) {
   return ListingValue(env, listing);
 }
 
-// Whether `path` is `dir` or below it.
-bool IsWithin(const std::string& path, const std::string& dir) {
-  return path.size() >= dir.size() && path.compare(0, dir.size(), dir) == 0 &&
-         (path.size() == dir.size() || path[dir.size()] == '/');
-}
-
 // A tree walk's directory reads, done ahead on a thread of its own while JavaScript handles
 // the entries already read: a walk of 20,000 files spends as long in statx(2) as in its own
 // code, and a second core can do the one while the first does the other.
 //
-// JavaScript takes each directory it walks (take); the thread then reads that directory's
-// subdirectories, deepest first in walk order (bytewise, depth first, as the walk goes), so
-// the next directory asked for is usually read already. A directory the walk will not enter
-// is skipped (skip), with everything queued below it. What was read waits for at most
-// kMaxReady directories (or kMaxReadyEntries entries) before the thread pauses; a take that
-// finds nothing read or queued for its path reads it on the JavaScript thread instead. The
-// thread stops on close(), or when the object is collected.
+// The walk says which directories it will enter next (prefetch, in the order it will take
+// them: the subdirectories of the one it just took, which come before anything queued
+// earlier), so nothing it leaves out (an ignored node_modules) is ever opened. It then takes
+// each (take): read already, being read (it waits), or read then on its own thread. What was
+// read waits for at most kMaxReady directories (or kMaxReadyEntries entries) before the
+// thread pauses. Should the thread fail to start or fail later, every take reads on the
+// calling thread, as readDirectory does. The thread stops on close(), or when the object is
+// collected.
 class DirectoryPrefetcher : public Napi::ObjectWrap<DirectoryPrefetcher> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "DirectoryPrefetcher",
                        {
+                           InstanceMethod<&DirectoryPrefetcher::Prefetch>("prefetch"),
                            InstanceMethod<&DirectoryPrefetcher::Take>("take"),
-                           InstanceMethod<&DirectoryPrefetcher::Skip>("skip"),
                            InstanceMethod<&DirectoryPrefetcher::Close>("close"),
                            InstanceAccessor<&DirectoryPrefetcher::ReadAhead>("readAhead"),
                        });
   }
 
   explicit DirectoryPrefetcher(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DirectoryPrefetcher>(info) {
-    thread_ = std::thread([this] { Run(); });
+    // Signals are for the JavaScript thread (libuv's handlers): the thread starts with all
+    // of them blocked, as it inherits this thread's mask.
+    sigset_t all;
+    sigset_t previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &previous);
+    try {
+      thread_ = std::thread([this] { Run(); });
+    } catch (const std::system_error&) {
+      // No thread to be had (a pids limit): every take reads on the calling thread.
+      stopping_ = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   }
 
   ~DirectoryPrefetcher() override { Stop(); }
@@ -220,6 +228,17 @@ class DirectoryPrefetcher : public Napi::ObjectWrap<DirectoryPrefetcher> {
  private:
   static constexpr size_t kMaxReady = 64;
   static constexpr size_t kMaxReadyEntries = 65536;
+
+  // prefetch({paths}): the directories the walk will take next, in that order.
+  void Prefetch(const Napi::CallbackInfo& info) {
+    Napi::Object options = OptionsArgument(info, "prefetch");
+    std::vector<std::string> paths = StringArrayField(options, "prefetch", "paths");
+    if (paths.empty()) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return;
+    queue_.insert(queue_.begin(), std::make_move_iterator(paths.begin()), std::make_move_iterator(paths.end()));
+    changed_.notify_all();
+  }
 
   // take({path}): the listing of `path`, as readDirectory gives it.
   Napi::Value Take(const Napi::CallbackInfo& info) {
@@ -233,10 +252,13 @@ class DirectoryPrefetcher : public Napi::ObjectWrap<DirectoryPrefetcher> {
       for (;;) {
         auto ready = ready_.find(path);
         if (ready != ready_.end()) {
-          listing = std::move(ready->second);
-          ready_entries_ -= listing.names.size();
+          ready_entries_ -= ready->second.names.size();
+          // A read that failed is made again now: the directory may be back, or readable.
+          if (ready->second.errnum == 0) {
+            listing = std::move(ready->second);
+            found = true;
+          }
           ready_.erase(ready);
-          found = true;
           break;
         }
         if (reading_ != path) break;
@@ -246,55 +268,19 @@ class DirectoryPrefetcher : public Napi::ObjectWrap<DirectoryPrefetcher> {
         auto queued = std::find(queue_.begin(), queue_.end(), path);
         if (queued != queue_.end()) queue_.erase(queued);
       }
-      // The walk has passed whatever was read before this (a directory it did not enter and
-      // was not told of): it will not be asked for.
+      // The walk has passed whatever was read before this: it will not be asked for.
       DropReadBefore(path);
     }
     if (!found) ReadListing(path, listing);
-    if (listing.errnum == 0) Enqueue(path, listing);
     return ListingValue(env, listing);
-  }
-
-  // skip({path}): the walk will not enter `path`: nothing below it is read.
-  void Skip(const Napi::CallbackInfo& info) {
-    Napi::Object options = OptionsArgument(info, "skip");
-    std::string path = StringField(options, "skip", "path", false);
-    std::lock_guard<std::mutex> lock(mutex_);
-    queue_.erase(std::remove_if(queue_.begin(), queue_.end(), [&](const std::string& queued) { return IsWithin(queued, path); }),
-                 queue_.end());
-    for (auto it = ready_.begin(); it != ready_.end();) {
-      if (IsWithin(it->first, path)) {
-        ready_entries_ -= it->second.names.size();
-        it = ready_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    if (!reading_.empty() && IsWithin(reading_, path)) drop_reading_ = true;
-    changed_.notify_all();
   }
 
   void Close(const Napi::CallbackInfo&) { Stop(); }
 
-  // How many directories the thread has read (for tests: what skip saves).
+  // How many directories the thread has read (for tests).
   Napi::Value ReadAhead(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lock(mutex_);
     return Napi::Number::New(info.Env(), static_cast<double>(read_ahead_));
-  }
-
-  // Queues the subdirectories of `path` (just taken) to be read next, in walk order.
-  void Enqueue(const std::string& path, const Listing& listing) {
-    std::vector<std::string> subdirectories;
-    for (size_t i = 0; i < listing.names.size(); i++) {
-      if (S_ISDIR(static_cast<mode_t>(listing.rows[i * kFieldCount + kMode]))) {
-        subdirectories.push_back(path + "/" + listing.names[i]);
-      }
-    }
-    if (subdirectories.empty()) return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return;
-    queue_.insert(queue_.begin(), std::make_move_iterator(subdirectories.begin()), std::make_move_iterator(subdirectories.end()));
-    changed_.notify_all();
   }
 
   // Drops what was read for directories the walk passed without taking. Caller holds mutex_.
@@ -326,30 +312,34 @@ class DirectoryPrefetcher : public Napi::ObjectWrap<DirectoryPrefetcher> {
   }
 
   void Run() {
-    // Signals are for the JavaScript thread (libuv's handlers): none is delivered here.
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, nullptr);
     std::unique_lock<std::mutex> lock(mutex_);
-    for (;;) {
-      changed_.wait(lock, [this] {
-        return stopping_ || (!queue_.empty() && ready_.size() < kMaxReady && ready_entries_ < kMaxReadyEntries);
-      });
-      if (stopping_) return;
-      std::string path = std::move(queue_.front());
-      queue_.erase(queue_.begin());
-      reading_ = path;
-      drop_reading_ = false;
-      lock.unlock();
-      Listing listing;
-      ReadListing(path, listing);
-      lock.lock();
-      reading_.clear();
-      read_ahead_++;
-      if (!drop_reading_ && !stopping_) {
-        ready_entries_ += listing.names.size();
-        ready_.emplace(std::move(path), std::move(listing));
+    try {
+      for (;;) {
+        changed_.wait(lock, [this] {
+          return stopping_ || (!queue_.empty() && ready_.size() < kMaxReady && ready_entries_ < kMaxReadyEntries);
+        });
+        if (stopping_) return;
+        std::string path = std::move(queue_.front());
+        queue_.erase(queue_.begin());
+        reading_ = path;
+        lock.unlock();
+        Listing listing;
+        ReadListing(path, listing);
+        lock.lock();
+        reading_.clear();
+        read_ahead_++;
+        if (!stopping_) {
+          ready_entries_ += listing.names.size();
+          ready_.insert_or_assign(std::move(path), std::move(listing));
+        }
+        changed_.notify_all();
       }
+    } catch (...) {
+      // Out of memory: the thread ends, and every take reads on the calling thread.
+      if (!lock.owns_lock()) lock.lock();
+      reading_.clear();
+      stopping_ = true;
+      queue_.clear();
       changed_.notify_all();
     }
   }
@@ -357,7 +347,6 @@ class DirectoryPrefetcher : public Napi::ObjectWrap<DirectoryPrefetcher> {
   void Stop() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
       stopping_ = true;
       queue_.clear();
       ready_.clear();
@@ -374,9 +363,8 @@ class DirectoryPrefetcher : public Napi::ObjectWrap<DirectoryPrefetcher> {
   // Directories read and not taken yet, by path.
   std::unordered_map<std::string, Listing> ready_;
   size_t ready_entries_ = 0;
-  // The directory the thread is reading ('' when none), and whether its listing is unwanted.
+  // The directory the thread is reading ('' when none).
   std::string reading_;
-  bool drop_reading_ = false;
   bool stopping_ = false;
   uint64_t read_ahead_ = 0;
   std::thread thread_;

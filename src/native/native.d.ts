@@ -65,10 +65,10 @@ export interface NativeFs {
    */
   readDirectory(options: { readonly path: string }): NativeListing;
   /**
-   * A walk's directory reads done ahead on a thread of its own: `take` gives what
-   * readDirectory would (read ahead, or read then), then reads that directory's subdirectories
-   * ahead in walk order (bytewise, depth first); `skip` says the walk will not enter a
-   * directory. The thread stops on `close` or when the object is collected.
+   * A walk's directory reads done ahead on a thread of its own: `prefetch` names directories
+   * the walk will read next, in that order and before those named earlier; `take` gives what
+   * readDirectory would (read ahead, or read then; a failed read ahead is made again). The
+   * thread stops on `close` or when the object is collected.
    */
   DirectoryPrefetcher: new () => NativeDirectoryPrefetcher;
 }
@@ -81,8 +81,8 @@ export interface NativeListing {
 
 /** The object `new fs.DirectoryPrefetcher()` makes. */
 export interface NativeDirectoryPrefetcher {
+  prefetch(options: { readonly paths: readonly string[] }): void;
   take(options: { readonly path: string }): NativeListing;
-  skip(options: { readonly path: string }): void;
   close(): void;
   /** How many directories its thread has read. */
   readonly readAhead: number;

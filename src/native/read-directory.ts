@@ -29,26 +29,26 @@ export function readDirectory(path: string): DirectoryEntry[] {
 
 /**
  * {@link readDirectory} for a tree walk, with the reads done ahead on a thread of the addon's
- * while the walk handles what was read: `read(dir)` gives what readDirectory(dir) would, and
- * the thread then reads the subdirectories of `dir`, in the order a depth-first walk of
- * bytewise-sorted entries enters them. Tell it of every directory the walk will not enter
- * (`skip`), or the thread reads below it for nothing. A listing read ahead is as of when it
- * was read, as the walk's own read would be as of when it was made.
+ * while the walk handles what was read: the walk says which directories it will read next
+ * (`prefetch`, in that order: those it says last come first), and `read(dir)` gives what
+ * readDirectory(dir) would, read ahead or read then. A listing read ahead is as of when it was
+ * read, as the walk's own read would be as of when it was made; one whose read failed is read
+ * again. Nothing is read that the walk did not name.
  *
  * Ahead by at most 64 directories; `close()` stops the thread (ending the walk, on every
- * path). A walk of 20,000 files took half the time on two cores (bench/contenthash.ts).
+ * path). Without a thread (none could be started) every read is made by `read`.
  */
 export class DirectoryReadAhead implements Disposable {
   readonly #native: NativeDirectoryPrefetcher = new (loadNative().fs.DirectoryPrefetcher)();
 
+  /** Directories to read ahead, to be read in this order, before those named earlier. */
+  prefetch(paths: readonly string[]): void {
+    this.#native.prefetch({ paths });
+  }
+
   /** The entries of `path`, as {@link readDirectory} gives them (and throws). */
   read(path: string): DirectoryEntry[] {
     return entriesOf(this.#native.take({ path }));
-  }
-
-  /** The walk will not enter `path` (a directory it was given): nothing below is read. */
-  skip(path: string): void {
-    this.#native.skip({ path });
   }
 
   /** How many directories the thread has read. */

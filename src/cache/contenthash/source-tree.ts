@@ -80,19 +80,23 @@ export class SourceTree {
 
   /**
    * The entries of directory `path` with their lstat(2), sorted as Go's os.ReadDir sorts them
-   * (bytewise): one native call for the whole directory, read ahead on a thread of the
-   * addon's while the caller handles earlier ones when the caller walks depth first in that
-   * order, as the walkers do (src/native DirectoryReadAhead). A walker tells {@link skip} of
-   * each directory it will not enter, and whoever opened the tree closes it.
+   * (bytewise): one native call for the whole directory, made ahead on a thread of the
+   * addon's when a walker asked for it with {@link prefetch} (src/native DirectoryReadAhead).
+   * Whoever opened the tree closes it.
    */
   entries(path: string): DirectoryEntry[] {
     this.#readAhead ??= new DirectoryReadAhead();
     return this.#readAhead.read(this.abs(path));
   }
 
-  /** The walk will not enter directory `path` (given by {@link entries}): nothing below it is read ahead. */
-  skip(path: string): void {
-    this.#readAhead?.skip(this.abs(path));
+  /**
+   * Directories (root-relative) a walker will list next, in that order, before anything it
+   * asked for earlier: read ahead while it handles what it has.
+   */
+  prefetch(paths: readonly string[]): void {
+    if (paths.length === 0) return;
+    this.#readAhead ??= new DirectoryReadAhead();
+    this.#readAhead.prefetch(paths.map((path) => this.abs(path)));
   }
 
   /** Stops reading ahead; the tree can still be read (and then reads ahead again). */

@@ -72,8 +72,17 @@ export function encodeStatCacheDelta(rows: StatCacheRows): Buffer {
   return encodeSegment(DELTA_MAGIC, rows);
 }
 
-/** What a file of segments holds; undefined when its base is not one, or damaged. */
+/** What a file of segments holds; undefined when its base is not one, or damaged (or too big to read). */
 export function decodeStatCacheFile(bytes: Buffer): StatCacheFileContents | undefined {
+  try {
+    return decodeSegments(bytes);
+  } catch {
+    // A segment whose paths exceed the longest string V8 makes: no cache, as for a damaged one.
+    return undefined;
+  }
+}
+
+function decodeSegments(bytes: Buffer): StatCacheFileContents | undefined {
   // A typed array over the file wants its offsets aligned to 8: copy the file when they are not.
   const aligned = bytes.byteOffset % 8 === 0 ? bytes : Buffer.from(new Uint8Array(bytes));
   const base = decodeSegment(aligned, 0, BASE_MAGIC);

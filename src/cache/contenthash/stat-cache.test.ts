@@ -270,3 +270,22 @@ test('a file with a torn tail keeps what came before it, and the next save write
   t.is(fourth.lookup(b!, stat(b!)), digestOf(b!));
   t.is(fourth.lookup(d!, stat(d!)), digestOf(d!));
 });
+
+test('an entry recorded while a save is writing is kept for the next save, whether the save appends or writes whole', async (t) => {
+  const dir = await scratch(t);
+  const stat = (file: string) => lstatSync(file, { bigint: true });
+  for (const whole of [true, false]) {
+    const path = join(dir, `cache-${whole}`);
+    const first = await openStatCache(path, { now: LATER });
+    await recordFiles(dir, first, ['base']);
+    await first.save();
+    const cache = await openStatCache(path, { now: LATER });
+    await recordFiles(dir, cache, whole ? Array.from({ length: 1_100 }, (_, i) => `w${i}`) : ['a']);
+    const saving = cache.save();
+    const [late] = await recordFiles(dir, cache, [`late-${whole}`]);
+    await saving;
+    await cache.save();
+    const reopened = await openStatCache(path, { now: LATER });
+    t.is(reopened.lookup(late!, stat(late!)), digestOf(late!), whole ? 'written whole' : 'appended');
+  }
+});

@@ -184,10 +184,12 @@ class FileStatCache implements StatCache {
 
   /** Appends the changes to the file as a delta; false when the file is gone. */
   async #append(): Promise<boolean> {
+    // What is recorded while the write is under way stays for the next save.
+    const changes = [...this.#changes].filter(([path]) => !path.includes('\0'));
     const paths: string[] = [];
-    const signatures = new BigInt64Array(this.#changes.size * SIGNATURE_FIELDS);
-    const digests = Buffer.alloc(this.#changes.size * 32);
-    for (const [path, index] of this.#changes) {
+    const signatures = new BigInt64Array(changes.length * SIGNATURE_FIELDS);
+    const digests = Buffer.alloc(changes.length * 32);
+    for (const [path, index] of changes) {
       const row = paths.length;
       paths.push(path);
       if (index === undefined) signatures[row * SIGNATURE_FIELDS] = TOMBSTONE_SIZE;
@@ -204,17 +206,25 @@ class FileStatCache implements StatCache {
     });
     if (handle === undefined) return false;
     try {
-      await handle.write(bytes);
+      const { bytesWritten } = await handle.write(bytes);
+      // Short (a full disk): the tail is torn, and only a whole write mends it.
+      if (bytesWritten !== bytes.length) this.#appendable = false;
     } finally {
       await handle.close();
     }
     this.#deltaRows += paths.length;
-    this.#changes.clear();
+    this.#forgetSaved(changes);
     return true;
+  }
+
+  /** Drops from #changes what a save wrote, unless recorded again since. */
+  #forgetSaved(saved: readonly (readonly [string, number | undefined])[]): void {
+    for (const [path, index] of saved) if (this.#changes.get(path) === index) this.#changes.delete(path);
   }
 
   /** Writes every entry as a new base, atomically. */
   async #writeWhole(): Promise<void> {
+    const saved = [...this.#changes];
     const over = this.size > this.#maxEntries;
     const kept: string[] = [];
     const rows: number[] = [];
@@ -254,7 +264,7 @@ class FileStatCache implements StatCache {
     // The file carries a digest of each segment, so a torn or lost write reads as damaged (an
     // empty cache): it need not be forced to disk before the rename.
     await writeFileAtomic(this.#file, encodeStatCacheFile({ paths: kept, signatures, digests }), { sync: false });
-    this.#changes.clear();
+    this.#forgetSaved(saved);
     this.#appendable = true;
     this.#deltaRows = 0;
   }

@@ -31,9 +31,18 @@ interface Pending {
 interface Frame {
   readonly level: Level;
   readonly entries: readonly DirectoryEntry[];
+  /** By entry, for a subdirectory the walk does not leave out: what becomes of it. */
+  readonly plans: readonly (DirectoryPlan | undefined)[];
   next: number;
   /** The directory's pending record (undefined for the match itself). */
   readonly dir: Pending | undefined;
+}
+
+/** A subdirectory the walk makes (`selected`) or walks only for what may be selected below it, as a level of its own. */
+interface DirectoryPlan extends Level {
+  readonly selected: boolean;
+  /** Whether the walk goes below it (an excluded directory is not entered unless exceptions may select something in it). */
+  readonly enter: boolean;
 }
 
 interface Level {
@@ -122,7 +131,7 @@ class MatchWalker {
   *children(top: Level): Generator<WalkEvent, void, undefined> {
     const tree = this.#tree;
     const filter = tree.filter;
-    const frames: Frame[] = [{ level: top, entries: tree.entries(top.real), next: 0, dir: undefined }];
+    const frames: Frame[] = [this.#frame(top, undefined)];
     while (frames.length > 0) {
       const frame = frames[frames.length - 1]!;
       if (frame.next === frame.entries.length) {
@@ -131,71 +140,92 @@ class MatchWalker {
         if (dir !== undefined) yield* this.#leave(dir);
         continue;
       }
-      const { name, stats } = frame.entries[frame.next++]!;
+      const index = frame.next++;
+      const { name, stats } = frame.entries[index]!;
+      if (stats.isDirectory()) {
+        const plan = frame.plans[index];
+        if (plan === undefined) continue;
+        const { real, rel } = plan;
+        const path = tree.abs(real);
+        const pending: Pending = { rel, path, stats, emitted: plan.selected };
+        if (plan.selected) {
+          if (this.#unemitted > 0) yield* this.#flush();
+          this.selectedAny = true;
+          yield { kind: 'dir', rel, path, stats, implied: false };
+        } else {
+          this.#unemitted += 1;
+        }
+        this.#pending.push(pending);
+        if (plan.enter) frames.push(this.#frame(plan, pending));
+        else yield* this.#leave(pending);
+        continue;
+      }
       const level = frame.level;
       const real = level.real === '' ? name : `${level.real}/${name}`;
+      if (filter !== undefined && filter.excludes(real, level.context)) continue;
       const rel = level.rel === '' ? name : `${level.rel}/${name}`;
-      const isDirectory = stats.isDirectory();
-      let context = NO_PARENT_INFO;
-      if (filter !== undefined) {
-        if (isDirectory) {
-          const verdict = filter.check(real, level.context);
-          context = verdict.info;
-          if (verdict.excluded && !(filter.mayIncludeBelow(real) && tree.holdsIncluded(real, context))) {
-            tree.skip(real);
-            continue;
-          }
-        } else if (filter.excludes(real, level.context)) {
-          continue;
-        }
-      }
       // fsutil's copier: include patterns first, then excludes, which win.
-      let selected = true;
-      let excluded = false;
-      let include = NO_PARENT_INFO;
-      let exclude = NO_PARENT_INFO;
-      if (this.#include !== undefined) {
-        const result = this.#include.matchesUsingParentResults(rel, level.include);
-        selected = result.matched;
-        include = result.info;
-      }
-      if (this.#exclude !== undefined) {
-        const result = this.#exclude.matchesUsingParentResults(rel, level.exclude);
-        exclude = result.info;
-        if (result.matched) {
-          selected = false;
-          excluded = true;
-        }
-      }
-      if (!selected && !isDirectory) continue;
-      if (!selected && this.#include === undefined && !this.#walkExcluded) {
-        tree.skip(real);
-        continue;
-      }
-      const path = tree.abs(real);
-      if (!isDirectory) {
-        if (!selected) continue;
-        if (this.#unemitted > 0) yield* this.#flush();
-        this.selectedAny = true;
-        yield { kind: 'node', rel, path, stats };
-        continue;
-      }
-      const pending: Pending = { rel, path, stats, emitted: selected };
-      if (selected) {
-        if (this.#unemitted > 0) yield* this.#flush();
-        this.selectedAny = true;
-        yield { kind: 'dir', rel, path, stats, implied: false };
-      } else {
-        this.#unemitted += 1;
-      }
-      this.#pending.push(pending);
-      if (!excluded || this.#walkExcluded) {
-        frames.push({ level: { real, rel, context, include, exclude }, entries: tree.entries(real), next: 0, dir: pending });
-      } else {
-        tree.skip(real);
-        yield* this.#leave(pending);
+      if (this.#include !== undefined && !this.#include.matchesUsingParentResults(rel, level.include).matched) continue;
+      if (this.#exclude !== undefined && this.#exclude.matchesUsingParentResults(rel, level.exclude).matched) continue;
+      if (this.#unemitted > 0) yield* this.#flush();
+      this.selectedAny = true;
+      yield { kind: 'node', rel, path: tree.abs(real), stats };
+    }
+  }
+
+  /**
+   * The frame of a directory the walk enters: its entries, and what becomes of each
+   * subdirectory, decided now so that those it will enter are read ahead (in the order it
+   * enters them) and those it leaves out are never read.
+   */
+  #frame(level: Level, dir: Pending | undefined): Frame {
+    const tree = this.#tree;
+    const entries = tree.entries(level.real);
+    const plans: (DirectoryPlan | undefined)[] = new Array<DirectoryPlan | undefined>(entries.length);
+    const ahead: string[] = [];
+    for (let index = 0; index < entries.length; index++) {
+      const { name, stats } = entries[index]!;
+      if (!stats.isDirectory()) continue;
+      const plan = this.#plan(level, name);
+      plans[index] = plan;
+      if (plan?.enter === true) ahead.push(plan.real);
+    }
+    tree.prefetch(ahead);
+    return { level, entries, plans, next: 0, dir };
+  }
+
+  /** What becomes of subdirectory `name` of `level`; undefined when the walk leaves it out. */
+  #plan(level: Level, name: string): DirectoryPlan | undefined {
+    const filter = this.#tree.filter;
+    const real = level.real === '' ? name : `${level.real}/${name}`;
+    const rel = level.rel === '' ? name : `${level.rel}/${name}`;
+    let context = NO_PARENT_INFO;
+    if (filter !== undefined) {
+      const verdict = filter.check(real, level.context);
+      context = verdict.info;
+      if (verdict.excluded && !(filter.mayIncludeBelow(real) && this.#tree.holdsIncluded(real, context))) return undefined;
+    }
+    // fsutil's copier: include patterns first, then excludes, which win.
+    let selected = true;
+    let excluded = false;
+    let include = NO_PARENT_INFO;
+    let exclude = NO_PARENT_INFO;
+    if (this.#include !== undefined) {
+      const result = this.#include.matchesUsingParentResults(rel, level.include);
+      selected = result.matched;
+      include = result.info;
+    }
+    if (this.#exclude !== undefined) {
+      const result = this.#exclude.matchesUsingParentResults(rel, level.exclude);
+      exclude = result.info;
+      if (result.matched) {
+        selected = false;
+        excluded = true;
       }
     }
+    // Not selected itself, a directory is walked only for what an include or an exception may select below it.
+    if (!selected && this.#include === undefined && !this.#walkExcluded) return undefined;
+    return { real, rel, context, include, exclude, selected, enter: !excluded || this.#walkExcluded };
   }
 
   /** Everything below `dir` (the last of #pending) has been given: its `leave`, when it was made. */
