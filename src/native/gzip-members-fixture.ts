@@ -28,3 +28,18 @@ export function membersOf(gz: Buffer): Member[] {
   }
   return members;
 }
+
+/**
+ * `size` bytes of compressible, not trivial text: lines `line` makes of a linear congruential
+ * sequence started at `seed`, the same for the same arguments. For tests.
+ */
+export function pseudoText(size: number, seed: number, line: (x: number) => string): Buffer {
+  const bytes = Buffer.alloc(size);
+  let x = seed;
+  let at = 0;
+  while (at < size) {
+    x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
+    at += bytes.write(line(x), at);
+  }
+  return bytes;
+}

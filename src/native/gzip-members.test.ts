@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { gzipMembers } from './gzip-members.ts';
-import { membersOf } from './gzip-members-fixture.ts';
+import { membersOf, pseudoText } from './gzip-members-fixture.ts';
 
 const run = promisify(execFile);
 
@@ -17,14 +17,7 @@ const SEGMENT = 16 * 1024;
 
 /** Source-like text of `size` bytes: compressible, as most of a layer is. */
 function text(size: number, seed = 1): Buffer {
-  const bytes = Buffer.alloc(size);
-  let x = seed;
-  let at = 0;
-  while (at < size) {
-    x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
-    at += bytes.write(`export const v${x.toString(36)} = ${x % 1000} + ${'w'.repeat(x % 9)};\n`, at);
-  }
-  return bytes;
+  return pseudoText(size, seed, (x) => `export const v${x.toString(36)} = ${x % 1000} + ${'w'.repeat(x % 9)};\n`);
 }
 
 /** `size` bytes as random as encrypted data, the same for the same seed (AES-CTR over zeros, as bench/build-contexts.ts). */

@@ -10,7 +10,7 @@ import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import { UsageError } from '../../errors/index.ts';
 import { compress } from './compress.ts';
 import { GZIP_PIECE_BYTES, parallelGzip } from './parallel-gzip.ts';
-import { membersOf } from '../../native/gzip-members-fixture.ts';
+import { membersOf, pseudoText } from '../../native/gzip-members-fixture.ts';
 import { goReference } from './go-reference.ts';
 
 const run = promisify(execFile);
@@ -33,14 +33,7 @@ async function* asAsync(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>
 
 /** Compressible but not trivial: lines of pseudo-random words, `size` bytes. */
 function payload(size: number, seed = 1): Buffer {
-  const bytes = Buffer.alloc(size);
-  let x = seed;
-  let at = 0;
-  while (at < size) {
-    x = (x * 1_103_515_245 + 12_345) % 2 ** 31;
-    at += bytes.write(`${x.toString(36)} ${'ab'.repeat(x % 7)}\n`, at);
-  }
-  return bytes;
+  return pseudoText(size, seed, (x) => `${x.toString(36)} ${'ab'.repeat(x % 7)}\n`);
 }
 
 /** `buffer` cut into pieces of `size` bytes. */
