@@ -65,17 +65,18 @@ export interface NativeFs {
    */
   readDirectory(options: { readonly path: string }): NativeListing;
   /**
-   * A walk's directory reads done ahead on a thread of its own: `prefetch` names directories
+   * A walk's directory reads done ahead on two threads of its own: `prefetch` names directories
    * the walk will read next, in that order and before those named earlier; `take` gives what
    * readDirectory would (read ahead, or read then; a failed read ahead is made again). The
-   * thread stops on `close` or when the object is collected.
+   * threads stop on `close` or when the object is collected.
    */
   DirectoryPrefetcher: new () => NativeDirectoryPrefetcher;
 }
 
 /** What readDirectory gives. */
 export interface NativeListing {
-  readonly names: string[];
+  /** The names, sorted bytewise, joined by `/` (UTF-8). */
+  readonly names: Buffer;
   readonly stats: BigInt64Array;
 }
 

@@ -1,12 +1,12 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { lstatSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { chown, link, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mknod, S_IFBLK, S_IFCHR, S_IFIFO } from './mknod.ts';
 import type { NativeErrnoError } from './native.d.ts';
-import { type DirectoryEntry, DirectoryReadAhead, readDirectory } from './read-directory.ts';
+import { type DirectoryEntry, DirectoryReadAhead, listDirectory, readDirectory } from './read-directory.ts';
 
 async function freshDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kiln-readdir-'));
@@ -56,6 +56,22 @@ test('names are sorted bytewise, as Go sorts them: uppercase before lowercase, U
   const bytewise = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
   t.deepEqual(readDirectory(dir).map((e) => e.name), bytewise);
   t.deepEqual(readDirectory(await freshDir(t)), []);
+});
+
+test('a listing holds its names as one buffer, joined by "/", split as Node decodes names (bytes that are not UTF-8 too)', async (t) => {
+  const dir = await freshDir(t);
+  // A name ending in half a UTF-8 sequence, one with a lone continuation byte, and plain ones.
+  const odd = [Buffer.from([0x61, 0xc3]), Buffer.from([0x80, 0x62]), Buffer.from('é'), Buffer.from('z')];
+  for (const name of odd) writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), name]), '');
+  const listing = listDirectory(dir);
+  const sorted = [...odd].sort(Buffer.compare);
+  t.deepEqual(listing.joinedNames, Buffer.concat(sorted.flatMap((name, i) => (i === 0 ? [name] : [Buffer.from('/'), name]))));
+  t.is(listing.length, 4);
+  t.deepEqual(listing.names, sorted.map((name) => name.toString('utf8')));
+  t.deepEqual([...listing.names].sort(), readdirSync(dir).sort());
+  const empty = listDirectory(await freshDir(t));
+  t.is(empty.length, 0);
+  t.deepEqual(empty.names, []);
 });
 
 test('a missing directory or a file is an error naming the path, shaped like Node’s', async (t) => {

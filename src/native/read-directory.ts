@@ -24,18 +24,23 @@ export interface DirectoryEntry {
  * directory, `lstat` naming an entry that cannot be stat'ed.
  */
 export function readDirectory(path: string): DirectoryEntry[] {
-  return entriesOf(loadNative().fs.readDirectory({ path }));
+  return listDirectory(path).entries();
+}
+
+/** {@link readDirectory} as a {@link DirectoryListing}. */
+export function listDirectory(path: string): DirectoryListing {
+  return new DirectoryListing(loadNative().fs.readDirectory({ path }));
 }
 
 /**
- * {@link readDirectory} for a tree walk, with the reads done ahead on a thread of the addon's
- * while the walk handles what was read: the walk says which directories it will read next
+ * {@link readDirectory} for a tree walk, with the reads done ahead on two threads of the
+ * addon's while the walk handles what was read: the walk says which directories it will read next
  * (`prefetch`, in that order: those it says last come first), and `read(dir)` gives what
  * readDirectory(dir) would, read ahead or read then. A listing read ahead is as of when it was
  * read, as the walk's own read would be as of when it was made; one whose read failed is read
  * again. Nothing is read that the walk did not name.
  *
- * Ahead by at most 64 directories; `close()` stops the thread (ending the walk, on every
+ * Ahead by at most 64 directories; `close()` stops the threads (ending the walk, on every
  * path). Without a thread (none could be started) every read is made by `read`.
  */
 export class DirectoryReadAhead implements Disposable {
@@ -48,7 +53,12 @@ export class DirectoryReadAhead implements Disposable {
 
   /** The entries of `path`, as {@link readDirectory} gives them (and throws). */
   read(path: string): DirectoryEntry[] {
-    return entriesOf(this.#native.take({ path }));
+    return this.list(path).entries();
+  }
+
+  /** {@link read} as a {@link DirectoryListing}: an entry's stats are made only when asked for. */
+  list(path: string): DirectoryListing {
+    return new DirectoryListing(this.#native.take({ path }));
   }
 
   /** How many directories the thread has read. */
@@ -65,15 +75,61 @@ export class DirectoryReadAhead implements Disposable {
   }
 }
 
-function entriesOf({ names, stats }: NativeListing): DirectoryEntry[] {
-  const entries: DirectoryEntry[] = new Array<DirectoryEntry>(names.length);
-  const words = new Int32Array(stats.buffer, stats.byteOffset, stats.length * 2);
-  for (let i = 0; i < names.length; i++) entries[i] = { name: names[i]!, stats: new PackedStats(stats, words, i * FIELDS) };
-  return entries;
+/**
+ * A directory's entries as the addon read them: names sorted bytewise, and each entry's lstat
+ * as a row of {@link FIELDS} fields in one packed array (`values`, also viewed as 32-bit
+ * `words`), made into a {@link PackedStats} only when asked for. A walk that needs only to
+ * know which entries are directories, or to compare the rows with rows it kept, makes none.
+ */
+export class DirectoryListing {
+  /** The names, joined by `/` (UTF-8): compared whole, and split only when read. */
+  readonly joinedNames: Buffer;
+  readonly values: BigInt64Array;
+  readonly words: Int32Array;
+  #names: readonly string[] | undefined;
+
+  constructor({ names, stats }: NativeListing) {
+    this.joinedNames = names;
+    this.values = stats;
+    this.words = new Int32Array(stats.buffer, stats.byteOffset, stats.length * 2);
+  }
+
+  get length(): number {
+    return this.values.length / FIELDS;
+  }
+
+  /** The names, sorted bytewise. */
+  get names(): readonly string[] {
+    this.#names ??= this.length === 0 ? [] : this.joinedNames.toString('utf8').split('/');
+    return this.#names;
+  }
+
+  /** The file type bits (S_IFMT) of entry `index`. */
+  type(index: number): number {
+    return this.words[2 * (index * FIELDS + PACKED_FIELD.mode) + LOW_WORD]! & constants.S_IFMT;
+  }
+
+  isDirectory(index: number): boolean {
+    return this.type(index) === constants.S_IFDIR;
+  }
+
+  /** Entry `index`'s lstat (a new view each call). */
+  stats(index: number): PackedStats {
+    return new PackedStats(this.values, this.words, index * FIELDS);
+  }
+
+  /** Every entry with its stats. */
+  entries(): DirectoryEntry[] {
+    const names = this.names;
+    const entries: DirectoryEntry[] = new Array<DirectoryEntry>(names.length);
+    for (let i = 0; i < entries.length; i++) entries[i] = { name: names[i]!, stats: this.stats(i) };
+    return entries;
+  }
 }
 
 /** Fields an entry in the native array, in native.d.ts's order. */
-const FIELDS = 14;
+export const PACKED_FIELDS = 14;
+const FIELDS = PACKED_FIELDS;
 const NS_PER_MS = 1_000_000n;
 /** Where a field's low 32 bits are among its two words: first on a little-endian machine. */
 const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1;

@@ -253,11 +253,11 @@ test('the real file runner hashes the context once for a step it prepared, to th
   const prepared = contextFor(explained);
   prepareFile(op, [undefined, context], prepared);
   const key = await fileCacheInputs(op, [parent, context], prepared);
-  // The directory and its three files, each read once.
-  t.deepEqual(recorded.sort(), [dir, ...['a', 'b', 'c'].map((name) => join(dir, name))]);
+  // The three files, each read once (a directory is not kept in the stat cache).
+  t.deepEqual(recorded.sort(), ['a', 'b', 'c'].map((name) => join(dir, name)));
   t.deepEqual([...explained.values()], ['files a, b, c changed']);
 
   const unprepared = await fileCacheInputs(op, [parent, context], contextFor(new Map()));
   t.deepEqual(key, unprepared);
-  t.is(recorded.length, 8);
+  t.is(recorded.length, 6);
 });

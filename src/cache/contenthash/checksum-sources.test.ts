@@ -10,7 +10,7 @@ import { checksumSources, type ChecksumRequest } from './checksum-sources.ts';
 import { type ContentReader, fileContentReader, poolingContentReader } from './content-reader.ts';
 import { HashWorkers } from './hash-workers.ts';
 import { ContextFilter } from './context-filter.ts';
-import { openStatCache } from './stat-cache.ts';
+import { openStatCache, type StatCache } from './stat-cache.ts';
 
 /** A fresh directory holding `files` (a string is a file's content), removed after the test. */
 async function tree(t: ExecutionContext, files: Readonly<Record<string, string>> = {}): Promise<string> {
@@ -155,8 +155,8 @@ test('with a stat cache, hashing an unchanged tree again reads no file; a change
   await cache.save();
 
   const reopened = await openStatCache(join(store, 'stat-cache.json'), { now });
-  // Three files and three directories (the root, src, src/lib): their xattrs are cached too.
-  t.is(reopened.size, 6);
+  // The three files: a directory's extended attributes are read each time.
+  t.is(reopened.size, 3);
   const warm = countingReader();
   t.is(await digest(dir, { sources: ['.'], statCache: reopened, reader: warm }), first);
   t.deepEqual(warm.paths, []);
@@ -220,6 +220,104 @@ test('the digest of a fixed tree is the one kiln has always given it (cache keys
   const workers = new HashWorkers(2);
   t.teardown(() => workers.close());
   t.is(await digest(dir, { sources: ['app'], reader: poolingContentReader({ workers, inlineFiles: 0 }) }), GOLDEN.context);
+  // Through the stat cache and its listing memo: hashed, remembered, and given back the same.
+  const store = await tree(t);
+  const now = (): bigint => BigInt(Date.now() + 3_600_000) * 1_000_000n;
+  const cache = await openStatCache(join(store, 'stat.bin'), { now });
+  t.is(await digest(dir, { sources: ['app'], statCache: cache }), GOLDEN.context);
+  await cache.save();
+  const reopened = await openStatCache(join(store, 'stat.bin'), { now });
+  t.is(await digest(dir, { sources: ['app'], statCache: reopened }), GOLDEN.context);
+  // app/sub holds a hard link: it is walked each time, the others are given back whole.
+  t.is(reopened.listings?.size, 2);
+});
+
+/** `cache`, counting the entries looked up in it. */
+function countingCache(cache: StatCache): StatCache & { readonly lookups: string[] } {
+  const lookups: string[] = [];
+  return {
+    lookups,
+    lookup: (path, stats) => {
+      lookups.push(path);
+      return cache.lookup(path, stats);
+    },
+    record: (path, stats, detail, readAt) => cache.record(path, stats, detail, readAt),
+    now: () => cache.now(),
+    save: () => cache.save(),
+    get size() {
+      return cache.size;
+    },
+    ...(cache.listings === undefined ? {} : { listings: cache.listings }),
+  };
+}
+
+test('with the listing memo, an unchanged context is hashed again without looking up an entry, and every change is seen', async (t) => {
+  // Files before, between and after directories, an empty directory, an ignored file.
+  const dir = await tree(t, {
+    'a.txt': 'a',
+    'b/x': 'x',
+    'b/y/z': 'z',
+    'b/y2': 'y2',
+    'c.txt': 'c',
+    'e.txt': 'e',
+    'ignored.log': 'log',
+  });
+  await mkdir(join(dir, 'd'));
+  const store = await tree(t);
+  const now = (): bigint => BigInt(Date.now() + 3_600_000) * 1_000_000n;
+  const file = join(store, 'stat.bin');
+  const ignore = new ContextFilter(['*.log']);
+  const source = { kind: 'context' as const, dir, ignore };
+  /** The digest through a stat cache reopened from its file, and how many entries it looked up (each once or more). */
+  const remembered = async (request: Partial<ChecksumRequest> = {}): Promise<{ digest: Digest; lookups: number }> => {
+    const cache = countingCache(await openStatCache(file, { now }));
+    const result = await digest(dir, { sources: ['.'], source, statCache: cache, ...request });
+    await cache.save();
+    return { digest: result, lookups: new Set(cache.lookups).size };
+  };
+  const fresh = (request: Partial<ChecksumRequest> = {}): Promise<Digest> => digest(dir, { sources: ['.'], source, ...request });
+
+  const cold = await remembered();
+  t.is(cold.digest, await fresh());
+  t.true(cold.lookups > 0);
+  t.deepEqual(await remembered(), { digest: cold.digest, lookups: 0 });
+
+  await writeFile(join(dir, 'b/y/z'), 'Z');
+  const changed = await remembered();
+  t.not(changed.digest, cold.digest);
+  t.is(changed.digest, await fresh());
+  // Only b/y's entry was looked up: its listing changed.
+  t.is(changed.lookups, 1);
+  t.deepEqual(await remembered(), { digest: changed.digest, lookups: 0 });
+
+  await writeFile(join(dir, 'b/new'), 'new');
+  await rm(join(dir, 'd'), { recursive: true });
+  await writeFile(join(dir, 'ignored.log'), 'still ignored');
+  const added = await remembered();
+  t.is(added.digest, await fresh());
+  t.deepEqual(await remembered(), { digest: added.digest, lookups: 0 });
+
+  // Other ignore rules, another selection below the root: other records, not the remembered ones.
+  const other = { kind: 'context' as const, dir, ignore: new ContextFilter(['*.txt']) };
+  t.is((await remembered({ source: other })).digest, await fresh({ source: other }));
+  t.is((await remembered({ sources: ['b'] })).digest, await fresh({ sources: ['b'] }));
+  t.deepEqual(await remembered({ sources: ['b'] }), { digest: await fresh({ sources: ['b'] }), lookups: 0 });
+  // With --exclude the walk does not ask the memo: every entry is looked up.
+  const excluded = await remembered({ excludes: ['b/x'] });
+  t.is(excluded.digest, await fresh({ excludes: ['b/x'] }));
+  t.true(excluded.lookups > 0);
+  t.is((await remembered()).digest, added.digest);
+});
+
+test('a directory holding a file changed in the tick it was read is not remembered: it is walked, and the file read, again', async (t) => {
+  const dir = await tree(t, { 'sub/f': 'content', 'sub/g': 'other' });
+  const store = await tree(t);
+  const changed = (await lstat(join(dir, 'sub/f'), { bigint: true })).ctimeNs;
+  const cache = await openStatCache(join(store, 'stat.bin'), { now: () => changed + 1_000_000n });
+  const first = await digest(dir, { sources: ['.'], statCache: cache, reader: countingReader() });
+  const again = countingReader();
+  t.is(await digest(dir, { sources: ['.'], statCache: cache, reader: again }), first);
+  t.true(again.paths.includes(join(dir, 'sub/f')));
 });
 
 /** A tree of `count` files in directories of 50, with a hard link, a symlink and an attribute. */

@@ -8,8 +8,9 @@ import { type ContentReader, poolingContentReader } from './content-reader.ts';
 import type { CopySelection } from './copy-selection.ts';
 import { selectSources } from './select-sources.ts';
 import { SourceTree } from './source-tree.ts';
+import type { DirectoryListing } from '../../native/index.ts';
 import type { StatCache } from './stat-cache.ts';
-import { walkMatch } from './walk-selection.ts';
+import { type KnownListings, walkMatch } from './walk-selection.ts';
 
 /** What {@link checksumSources} digests: a COPY's selection, and whether it sets owners. */
 export interface ChecksumRequest extends CopySelection {
@@ -77,22 +78,34 @@ async function checksumTree(tree: SourceTree, request: ChecksumRequest, reader: 
   const rehashed = onRehash === undefined ? undefined : (path: string): void => onRehash(relative(request.source.dir, path));
   const out = new RecordWriter();
   out.write([SCHEMA, owners]);
+  const listings = new ListingRecorder(cache, tree, owners);
   // An entry the stat cache knows takes a few microseconds: the clock is read every 32.
   const turn = eventLoopTurns(4, 32);
+  /** A record whose detail must be read: trusted for the listing memo once the stat cache keeps what was read. */
+  const later = (path: string, stats: BigIntStats, format: (detail: Digest) => string): void => {
+    const recorder = listings.current;
+    const read = detail(path, stats, reader, cache, signal, rehashed);
+    if (recorder !== undefined) {
+      void read.then((digest) => {
+        if (cache?.lookup(path, stats) !== digest) recorder.trusted = false;
+      }, () => undefined);
+    }
+    listings.add(out.later(read, format));
+  };
   /**
    * Writes the record `format` makes of an entry's detail: at once when the stat cache knows
    * it, else once it is read (in order: later records wait in the writer meanwhile).
    */
   const record = (path: string, stats: BigIntStats, format: (detail: Digest) => string): void => {
     const known = cache?.lookup(path, stats);
-    if (known !== undefined) out.line(format(known));
-    else out.later(detail(path, stats, reader, cache, signal, rehashed), format);
+    if (known === undefined) later(path, stats, format);
+    else listings.add(out.line(format(known)));
   };
   /** {@link record} for the commonest records, `start` then the detail in quotes: made without a closure when the cache knows the entry. */
   const recordQuoted = (path: string, stats: BigIntStats, start: string): void => {
     const known = cache?.lookup(path, stats);
-    if (known !== undefined) out.line(`${start}${known}"]`);
-    else out.later(detail(path, stats, reader, cache, signal, rehashed), (detailDigest) => `${start}${detailDigest}"]`);
+    if (known === undefined) later(path, stats, (detailDigest) => `${start}${detailDigest}"]`);
+    else listings.add(out.line(`${start}${known}"]`));
   };
   try {
     for (const [index, source] of selection.sources.entries()) {
@@ -100,25 +113,35 @@ async function checksumTree(tree: SourceTree, request: ChecksumRequest, reader: 
       for (const match of source.matches) {
         out.write(['match', basename(match.path)]);
         const firstLinks = new Map<string, string>();
-        for (const event of walkMatch(tree, source, match, selection.exclude)) {
+        for (const event of walkMatch(tree, source, match, selection.exclude, listings.known)) {
           const pause = turn();
           if (pause) await pause;
           signal?.throwIfAborted();
           if (out.behind) await out.catchUp();
           if (event.kind === 'leave') continue;
+          if (event.kind === 'run') {
+            out.bytes(event.run);
+            continue;
+          }
+          if (event.kind === 'cut') {
+            listings.cut(event.last);
+            continue;
+          }
           const { rel, path, stats } = event;
           const owner: [number, number] | null = owners ? [Number(stats.uid), Number(stats.gid)] : null;
           const mode = Number(stats.mode) & 0o7777;
           // The commonest records are formatted by hand, byte for byte as JSON.stringify would.
           if (event.kind === 'dir') {
-            recordQuoted(path, stats, `["dir",${JSON.stringify(rel)},${mode},${ownerJson(owner)},${event.implied},"`);
+            // Not in its parent's runs: the walk gives a directory whether or not its parent is known.
+            out.line(`["dir",${JSON.stringify(rel)},${mode},${ownerJson(owner)},${event.implied},"${directoryDetail(path)}"]`);
           } else if (stats.isFile()) {
             if (stats.nlink > 1n) {
               // fsutil links a second path to an inode it copied (getLinkSource).
+              listings.distrust();
               const key = `${stats.dev}:${stats.ino}`;
               const first = firstLinks.get(key);
               if (first !== undefined) {
-                out.write(['link', rel, first]);
+                listings.add(out.write(['link', rel, first]));
                 continue;
               }
               firstLinks.set(key, rel);
@@ -135,9 +158,94 @@ async function checksumTree(tree: SourceTree, request: ChecksumRequest, reader: 
         }
       }
     }
-    return await out.digest();
+    const digest = await out.digest();
+    listings.keep();
+    return digest;
   } finally {
     out.abandon();
+  }
+}
+
+/** What the listing memo is told of one directory the walk went through entry by entry. */
+interface Recorder {
+  readonly key: string;
+  readonly listing: DirectoryListing;
+  /** Its runs: each record's text, or the slot it will be written from. */
+  readonly runs: (string | Slot)[][];
+  current: (string | Slot)[];
+  /** False once a record depends on something the stat cache would not trust (or on another directory). */
+  trusted: boolean;
+}
+
+/**
+ * The checksum's side of the stat cache's listing memo (listing-memo.ts): as the walk lists a
+ * directory (walk-selection's KnownListings), gives back the runs of records kept for it, or
+ * starts recording its runs from the records written for its entries, kept when the checksum
+ * ends if every one of them was trustworthy.
+ */
+class ListingRecorder {
+  /** Given to the walk; undefined when there is no memo (no stat cache, or a source that is not the context). */
+  readonly known: KnownListings | undefined;
+  /** Directories being walked entry by entry, the innermost last. */
+  readonly #open: Recorder[] = [];
+  readonly #done: Recorder[] = [];
+  readonly #cache: StatCache | undefined;
+
+  constructor(cache: StatCache | undefined, tree: SourceTree, owners: boolean) {
+    this.#cache = cache;
+    const memo = cache?.listings;
+    if (memo === undefined || tree.kind !== 'context') return;
+    // What else the records depend on: the record layout, owners, the ignore rules, the directory's place.
+    const base = JSON.stringify([SCHEMA, owners, tree.filter?.key ?? null]);
+    this.known = {
+      runs: (path, rel, listing, count) => {
+        const key = `${base}\0${rel}\0${path}`;
+        const runs = memo.runs(key, listing);
+        if (runs !== undefined && runs.length === count) return runs;
+        this.#open.push({ key, listing, runs: [], current: [], trusted: true });
+        return undefined;
+      },
+    };
+  }
+
+  /** The directory the records written now are of. */
+  get current(): Recorder | undefined {
+    return this.#open[this.#open.length - 1];
+  }
+
+  /** A record of the current directory's entries. */
+  add(record: string | Slot): void {
+    this.current?.current.push(record);
+  }
+
+  /** The current directory's records are not to be kept. */
+  distrust(): void {
+    const current = this.current;
+    if (current !== undefined) current.trusted = false;
+  }
+
+  /** The current run ends; with `last`, the directory. */
+  cut(last: boolean): void {
+    const recorder = this.current;
+    if (recorder === undefined) return;
+    recorder.runs.push(recorder.current);
+    recorder.current = [];
+    if (last) {
+      this.#open.pop();
+      if (recorder.trusted) this.#done.push(recorder);
+    }
+  }
+
+  /** Keeps what every trusted directory made (its records all written: the checksum is done). */
+  keep(): void {
+    const memo = this.#cache?.listings;
+    if (memo === undefined) return;
+    for (const recorder of this.#done) {
+      if (!recorder.trusted) continue;
+      const runs = recorder.runs.map((run) => run.map((record) => `${typeof record === 'string' ? record : (record.text as string)}\n`).join(''));
+      memo.keep(recorder.key, recorder.listing, runs);
+    }
+    this.#done.length = 0;
   }
 }
 
@@ -164,6 +272,15 @@ async function detail(
   return digest;
 }
 
+/**
+ * {@link detail} of a directory: its extended attributes alone, read each time (one
+ * llistxattr(2) when it has none) and not kept in the stat cache, which a build whose every
+ * directory the listing memo knows then never loads.
+ */
+function directoryDetail(path: string): Digest {
+  return digestOf(JSON.stringify([null, xattrRecord(path)]));
+}
+
 /** The entry's extended attributes the copy would carry, by name, values in base64. */
 function xattrRecord(path: string): [string, string][] | null {
   const all = readXattrs(path);
@@ -177,9 +294,9 @@ function ownerJson(owner: readonly [number, number] | null): string {
   return owner === null ? 'null' : `[${owner[0]},${owner[1]}]`;
 }
 
-/** A record still being read, or read. */
+/** A record still being read, or read (or a run of records given whole). */
 interface Slot {
-  text?: string;
+  text?: string | Uint8Array;
   failure?: { readonly error: unknown };
   readonly ready: Promise<void>;
 }
@@ -203,15 +320,24 @@ class RecordWriter {
     return this.#queue.length - this.#head >= WINDOW;
   }
 
-  write(record: readonly unknown[]): void {
-    this.line(JSON.stringify(record));
+  /** Writes a record; returns its text. */
+  write(record: readonly unknown[]): string {
+    return this.line(JSON.stringify(record));
   }
 
-  /** A record already formatted: exactly what JSON.stringify gives for it. */
-  line(json: string): void {
+  /** A record already formatted: exactly what JSON.stringify gives for it. Returns it. */
+  line(json: string): string {
     if (this.#head < this.#queue.length) this.#takeReady();
     if (this.#head < this.#queue.length) this.#queue.push({ text: json, ready: READY });
     else this.#append(json);
+    return json;
+  }
+
+  /** Records as written before, each with its newline, whole: hashed as they are. */
+  bytes(run: Uint8Array): void {
+    if (this.#head < this.#queue.length) this.#takeReady();
+    if (this.#head < this.#queue.length) this.#queue.push({ text: run, ready: READY });
+    else this.#appendBytes(run);
   }
 
   /**
@@ -235,7 +361,7 @@ class RecordWriter {
    * A record `format` makes of `detail` once it comes; a rejection is thrown by {@link catchUp}
    * or {@link digest} in its turn.
    */
-  later(detail: Promise<Digest>, format: (detail: Digest) => string): void {
+  later(detail: Promise<Digest>, format: (detail: Digest) => string): Slot {
     const slot: Slot = {
       ready: detail.then(
         (value) => {
@@ -247,6 +373,7 @@ class RecordWriter {
       ),
     };
     this.#queue.push(slot);
+    return slot;
   }
 
   /** Writes the queued records in order until at most `keep` wait. @throws a record's failure */
@@ -257,7 +384,7 @@ class RecordWriter {
       if (slot.text === undefined && slot.failure === undefined) await slot.ready;
       if (slot.failure !== undefined) throw slot.failure.error;
       this.#head += 1;
-      this.#append(slot.text as string);
+      this.#append(slot.text as string | Uint8Array);
     }
     queue.splice(0, this.#head);
     this.#head = 0;
@@ -276,13 +403,23 @@ class RecordWriter {
     this.#head = 0;
   }
 
-  #append(json: string): void {
-    this.#pending += `${json}\n`;
+  #append(text: string | Uint8Array): void {
+    if (typeof text !== 'string') {
+      this.#appendBytes(text);
+      return;
+    }
+    this.#pending += `${text}\n`;
     // Handed to the hash in pieces of about 64 KiB: one call per record costs more than the hashing.
     if (this.#pending.length >= 65_536) this.#flush();
   }
 
+  #appendBytes(bytes: Uint8Array): void {
+    this.#flush();
+    this.#hash.update(bytes);
+  }
+
   #flush(): void {
+    if (this.#pending.length === 0) return;
     this.#hash.update(this.#pending);
     this.#pending = '';
   }

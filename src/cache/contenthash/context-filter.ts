@@ -27,6 +27,8 @@ export interface FilterVerdict {
 export class ContextFilter {
   /** The ignore file the rules came from, for messages (`/ctx/.dockerignore`). */
   readonly source: string;
+  /** The rules, as one string: filters with the same key leave the same paths out. */
+  readonly key: string;
   readonly #matcher: PatternMatcher;
 
   /**
@@ -37,6 +39,7 @@ export class ContextFilter {
   constructor(patterns: readonly string[], source = '.dockerignore') {
     this.#matcher = new PatternMatcher(patterns);
     this.source = source;
+    this.key = JSON.stringify(patterns);
   }
 
   /** The filter of a parsed ignore file; undefined when there is none or it has no rules. */

@@ -1,5 +1,5 @@
 import { type BigIntStats, type Dirent, lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { type DirectoryEntry, DirectoryReadAhead } from '../../native/index.ts';
+import { type DirectoryListing, DirectoryReadAhead } from '../../native/index.ts';
 import { realpath } from 'node:fs/promises';
 import { type MatchInfo, NO_PARENT_INFO } from '../../context/index.ts';
 import { InputError } from '../../errors/index.ts';
@@ -84,9 +84,9 @@ export class SourceTree {
    * addon's when a walker asked for it with {@link prefetch} (src/native DirectoryReadAhead).
    * Whoever opened the tree closes it.
    */
-  entries(path: string): DirectoryEntry[] {
+  list(path: string): DirectoryListing {
     this.#readAhead ??= new DirectoryReadAhead();
-    return this.#readAhead.read(this.abs(path));
+    return this.#readAhead.list(this.abs(path));
   }
 
   /**
