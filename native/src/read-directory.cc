@@ -191,8 +191,7 @@ Napi::Value ReadDirectory(const Napi::CallbackInfo& info) {
 
 // A tree walk's directory reads, done ahead on threads of its own while JavaScript handles
 // the entries already read: a walk of 20,000 files spends as long in statx(2) as in its own
-// code, and a second core can do the one while the first does the other. Two threads: a walk
-// whose directories the checksum's listing memo knows does little per entry, and waits.
+// code, and a second core can do the one while the first does the other.
 //
 // The walk says which directories it will enter next (prefetch, in the order it will take
 // them: the subdirectories of the one it just took, which come before anything queued
@@ -239,9 +238,10 @@ class DirectoryPrefetcher : public Napi::ObjectWrap<DirectoryPrefetcher> {
   DirectoryPrefetcher& operator=(const DirectoryPrefetcher&) = delete;
 
  private:
-  // Two: a walk that finds its directories unchanged (the checksum's listing memo) spends
-  // little time of its own per directory, and waits for the reads.
-  static constexpr size_t kReaders = 2;
+  // One: a second halved the reads, but a walk that waits for them (the checksum's listing
+  // memo leaves it little to do) gained ~7 ms of 240, and the second thread's malloc arena
+  // added 4-8 MB to a cold build's peak memory.
+  static constexpr size_t kReaders = 1;
   static constexpr size_t kMaxReady = 64;
   static constexpr size_t kMaxReadyEntries = 65536;
 

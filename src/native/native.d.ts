@@ -65,10 +65,10 @@ export interface NativeFs {
    */
   readDirectory(options: { readonly path: string }): NativeListing;
   /**
-   * A walk's directory reads done ahead on two threads of its own: `prefetch` names directories
+   * A walk's directory reads done ahead on a thread of its own: `prefetch` names directories
    * the walk will read next, in that order and before those named earlier; `take` gives what
    * readDirectory would (read ahead, or read then; a failed read ahead is made again). The
-   * threads stop on `close` or when the object is collected.
+   * thread stops on `close` or when the object is collected.
    */
   DirectoryPrefetcher: new () => NativeDirectoryPrefetcher;
 }

@@ -33,14 +33,14 @@ export function listDirectory(path: string): DirectoryListing {
 }
 
 /**
- * {@link readDirectory} for a tree walk, with the reads done ahead on two threads of the
+ * {@link readDirectory} for a tree walk, with the reads done ahead on a thread of the
  * addon's while the walk handles what was read: the walk says which directories it will read next
  * (`prefetch`, in that order: those it says last come first), and `read(dir)` gives what
  * readDirectory(dir) would, read ahead or read then. A listing read ahead is as of when it was
  * read, as the walk's own read would be as of when it was made; one whose read failed is read
  * again. Nothing is read that the walk did not name.
  *
- * Ahead by at most 64 directories; `close()` stops the threads (ending the walk, on every
+ * Ahead by at most 64 directories; `close()` stops the thread (ending the walk, on every
  * path). Without a thread (none could be started) every read is made by `read`.
  */
 export class DirectoryReadAhead implements Disposable {

@@ -81,16 +81,14 @@ async function checksumTree(tree: SourceTree, request: ChecksumRequest, reader: 
   const listings = new ListingRecorder(cache, tree, owners);
   // An entry the stat cache knows takes a few microseconds: the clock is read every 32.
   const turn = eventLoopTurns(4, 32);
-  /** A record whose detail must be read: trusted for the listing memo once the stat cache keeps what was read. */
+  /**
+   * A record whose detail must be read. Its directory is not kept in the listing memo this
+   * time (the next checksum, finding it in the stat cache, keeps it): a cold checksum then
+   * holds no records for the memo (a tenth of a 20,000-file context's peak memory).
+   */
   const later = (path: string, stats: BigIntStats, format: (detail: Digest) => string): void => {
-    const recorder = listings.current;
-    const read = detail(path, stats, reader, cache, signal, rehashed);
-    if (recorder !== undefined) {
-      void read.then((digest) => {
-        if (cache?.lookup(path, stats) !== digest) recorder.trusted = false;
-      }, () => undefined);
-    }
-    listings.add(out.later(read, format));
+    listings.distrust();
+    out.later(detail(path, stats, reader, cache, signal, rehashed), format);
   };
   /**
    * Writes the record `format` makes of an entry's detail: at once when the stat cache knows
@@ -170,10 +168,10 @@ async function checksumTree(tree: SourceTree, request: ChecksumRequest, reader: 
 interface Recorder {
   readonly key: string;
   readonly listing: DirectoryListing;
-  /** Its runs: each record's text, or the slot it will be written from. */
-  readonly runs: (string | Slot)[][];
-  current: (string | Slot)[];
-  /** False once a record depends on something the stat cache would not trust (or on another directory). */
+  /** Its runs, each record's text. */
+  readonly runs: string[][];
+  current: string[];
+  /** False once a record had to be read, or depends on another directory (a hard link): the directory is not kept. */
   trusted: boolean;
 }
 
@@ -181,7 +179,8 @@ interface Recorder {
  * The checksum's side of the stat cache's listing memo (listing-memo.ts): as the walk lists a
  * directory (walk-selection's KnownListings), gives back the runs of records kept for it, or
  * starts recording its runs from the records written for its entries, kept when the checksum
- * ends if every one of them was trustworthy.
+ * ends if the stat cache knew every one of them (so each is as trustworthy as the stat
+ * cache's entries: never a file changed in the clock tick it was read).
  */
 class ListingRecorder {
   /** Given to the walk; undefined when there is no memo (no stat cache, or a source that is not the context). */
@@ -214,36 +213,44 @@ class ListingRecorder {
   }
 
   /** A record of the current directory's entries. */
-  add(record: string | Slot): void {
-    this.current?.current.push(record);
+  add(record: string): void {
+    const current = this.current;
+    if (current?.trusted === true) current.current.push(record);
   }
 
-  /** The current directory's records are not to be kept. */
+  /** The current directory's records are not to be kept: those collected are dropped. */
   distrust(): void {
     const current = this.current;
-    if (current !== undefined) current.trusted = false;
+    if (current === undefined || !current.trusted) return;
+    current.trusted = false;
+    current.runs.length = 0;
+    current.current = [];
   }
 
   /** The current run ends; with `last`, the directory. */
   cut(last: boolean): void {
     const recorder = this.current;
     if (recorder === undefined) return;
-    recorder.runs.push(recorder.current);
-    recorder.current = [];
+    if (recorder.trusted) {
+      recorder.runs.push(recorder.current);
+      recorder.current = [];
+    }
     if (last) {
       this.#open.pop();
       if (recorder.trusted) this.#done.push(recorder);
     }
   }
 
-  /** Keeps what every trusted directory made (its records all written: the checksum is done). */
+  /** Keeps what every trusted directory made (once the checksum is done). */
   keep(): void {
     const memo = this.#cache?.listings;
     if (memo === undefined) return;
     for (const recorder of this.#done) {
-      if (!recorder.trusted) continue;
-      const runs = recorder.runs.map((run) => run.map((record) => `${typeof record === 'string' ? record : (record.text as string)}\n`).join(''));
-      memo.keep(recorder.key, recorder.listing, runs);
+      memo.keep(
+        recorder.key,
+        recorder.listing,
+        recorder.runs.map((run) => run.map((record) => `${record}\n`).join('')),
+      );
     }
     this.#done.length = 0;
   }
@@ -361,7 +368,7 @@ class RecordWriter {
    * A record `format` makes of `detail` once it comes; a rejection is thrown by {@link catchUp}
    * or {@link digest} in its turn.
    */
-  later(detail: Promise<Digest>, format: (detail: Digest) => string): Slot {
+  later(detail: Promise<Digest>, format: (detail: Digest) => string): void {
     const slot: Slot = {
       ready: detail.then(
         (value) => {
@@ -373,7 +380,6 @@ class RecordWriter {
       ),
     };
     this.#queue.push(slot);
-    return slot;
   }
 
   /** Writes the queued records in order until at most `keep` wait. @throws a record's failure */
