@@ -46,24 +46,50 @@ export async function fileCacheInputs(
       named.push([name, digest]);
       if (rehashed.length > 0) context.explain(name, describeChanged(rehashed));
     } else if (contentOfStates) {
-      // What the copy selects from the stage or image, by content (with owners, unless --chown).
-      const digest = await withStateView(from, context, (dir) =>
-        checksumSources({
-          source: { kind: 'rootfs', dir },
-          sources: action.sources,
-          excludes: action.excludes,
-          parents: action.parents,
-          followSymlinks: action.followSymlinks,
-          ...(action.chown === undefined ? {} : { owner: action.chown }),
-          ...(context.signal === undefined ? {} : { signal: context.signal }),
-        }),
-      );
+      const digest = await stateChecksum(action, from, context);
       named.push([`files from ${action.sources.join(' ')}`, digest]);
     } else {
       named.push([`from ${action.sources.join(' ')}`, from.key]);
     }
   }
   return named;
+}
+
+/**
+ * What `action` selects from the stage or image `from`, by content (with owners, unless
+ * --chown): once per solve, started early by {@link prepareFileState} when `from` is new.
+ */
+function stateChecksum(action: CopyAction, from: SolvedFs, context: StepContext): Promise<Digest> {
+  const selection = {
+    sources: action.sources,
+    excludes: action.excludes,
+    parents: action.parents,
+    followSymlinks: action.followSymlinks,
+    ...(action.chown === undefined ? {} : { owner: action.chown }),
+  };
+  return context.memo(`state checksum ${JSON.stringify([from.key, selection])}`, () =>
+    withStateView(from, context, (dir) =>
+      checksumSources({
+        source: { kind: 'rootfs', dir },
+        ...selection,
+        ...(context.signal === undefined ? {} : { signal: context.signal }),
+      }),
+    ),
+  );
+}
+
+/**
+ * Starts hashing what `op` copies from its input `index`, a stage made in this solve: the
+ * step's quick key (over the stage's key, new) will miss, and its key over the content it
+ * copies needs this. It runs beside the steps before `op` (a final stage's chain of COPY
+ * --from each waited for the one before it to hash its own source).
+ */
+export function prepareFileState(op: FileOp, index: number, input: SolvedFs, context: StepContext): Promise<unknown> | undefined {
+  const work = op.actions
+    .filter((action): action is CopyAction => action.kind === 'copy' && action.from === index)
+    .map((action) => stateChecksum(action, input, context));
+  // A failure is the key's to report, when the step gets there.
+  return work.length === 0 ? undefined : Promise.allSettled(work);
 }
 
 /**

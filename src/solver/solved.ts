@@ -11,6 +11,11 @@ export interface SolvedFs {
   readonly kind: 'fs';
   readonly key: CacheKey;
   readonly layers: readonly LayerRef[];
+  /**
+   * True when its step ran in this solve (not found in the cache): a step that copies from it
+   * has a new quick key, so it will need the key over the content it copies.
+   */
+  readonly made?: boolean;
 }
 
 export interface SolvedContext {

@@ -261,3 +261,42 @@ test('the real file runner hashes the context once for a step it prepared, to th
   t.deepEqual(key, unprepared);
   t.is(recorded.length, 6);
 });
+
+test('a COPY --from of a stage made in this solve starts its key work as the stage is done, beside the chain before it; the solve waits for it', async (t) => {
+  const f = await fake(t);
+  const events: string[] = [];
+  let finishedAhead = 0;
+  const file = f.deps.runners!.file;
+  const stageA = run('make a', base);
+  const stageB = run('make b', base);
+  const first = copyFrom(base, stageA);
+  const second = copyFrom(first, stageB);
+  const runners = {
+    exec: f.deps.runners!.exec,
+    file: {
+      ...file,
+      run: async (op: FileOp, inputs: readonly Solved[], context: StepContext) => {
+        // The first COPY waits until the second has started on its source.
+        if (context.vertex === first) {
+          while (!events.includes(`prepare ${second.digest} 1`)) await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        events.push(`run ${context.vertex.digest}`);
+        return file.run(op, inputs, context);
+      },
+      prepareState: (_op: FileOp, index: number, input: Solved, context: StepContext) => {
+        t.true(input.kind === 'fs' && input.made === true);
+        events.push(`prepare ${context.vertex.digest} ${index}`);
+        return new Promise<void>((resolve) => setTimeout(resolve, 50)).then(() => void (finishedAhead += 1));
+      },
+    },
+  };
+  await createSolver({ ...f.deps, runners }).solve(second);
+  t.true(events.indexOf(`prepare ${second.digest} 1`) < events.indexOf(`run ${first.digest}`));
+  t.true(events.includes(`prepare ${first.digest} 1`));
+  t.is(finishedAhead, 2);
+
+  // Found in the cache, the stages are not new: nothing is started ahead.
+  events.length = 0;
+  await createSolver({ ...f.deps, runners }).solve(second);
+  t.deepEqual(events, []);
+});

@@ -5,7 +5,7 @@ import { topologicalOrder, type Op, type Vertex } from '../graph/index.ts';
 import { chainIds } from '../snapshot/index.ts';
 import type { ProgressEvent } from './progress-event.ts';
 import { execCacheInputs, runExec } from './run-exec.ts';
-import { fileCacheInputs, isLinked, prepareFile, runFile } from './run-file.ts';
+import { fileCacheInputs, isLinked, prepareFile, prepareFileState, runFile } from './run-file.ts';
 import type { Solved, SolvedFs } from './solved.ts';
 import type { SolveOptions, SolverDeps, StepContext } from './step-context.ts';
 
@@ -24,7 +24,7 @@ export interface Solver {
 /** The real runners: RUN in the sandbox, file steps through overlay mounts. */
 const DEFAULT_RUNNERS: NonNullable<SolverDeps['runners']> = {
   exec: { cacheInputs: (op, inputs, context) => execCacheInputs(op, inputs, context), run: runExec },
-  file: { cacheInputs: fileCacheInputs, run: runFile, prepare: prepareFile },
+  file: { cacheInputs: fileCacheInputs, run: runFile, prepare: prepareFile, prepareState: prepareFileState },
 };
 
 /** Makes a solver over injected parts (the snapshotter, the executor, the cache index…). */
@@ -80,10 +80,30 @@ async function solveGraph(
     emit({ kind: 'vertex', time: Date.now(), id: vertex.digest, name: vertex.name, file: vertex.file, range: vertex.range });
   }
 
+  /** Work started ahead for steps' keys ({@link OpRunner.prepareState}): the solve ends after it. */
+  const ahead: Promise<unknown>[] = [];
+  /** Input `index` of `vertex`, solved; a file step starts what its key needs of a new state at once. */
+  const solveInput = (vertex: Vertex, input: Vertex, index: number): Promise<Solved> => {
+    const solved = solveVertex(input);
+    const op = vertex.op;
+    const prepareState = runners.file.prepareState;
+    if (op.kind === 'file' && prepareState !== undefined && index > 0) {
+      solved.then(
+        (state) => {
+          if (state.kind !== 'fs' || state.made !== true || signal.aborted) return;
+          const work = prepareState(op, index, state, contextOf(vertex, new Map()));
+          if (work !== undefined) ahead.push(work.catch(() => undefined));
+        },
+        () => undefined,
+      );
+    }
+    return solved;
+  };
+
   const solveVertex = (vertex: Vertex): Promise<Solved> => {
     let result = results.get(vertex.digest);
     if (result === undefined) {
-      result = Promise.all(vertex.inputs.map(solveVertex)).then((inputs) =>
+      result = Promise.all(vertex.inputs.map((input, index) => solveInput(vertex, input, index))).then((inputs) =>
         limit(async () => {
           signal.throwIfAborted();
           states.set(vertex.digest, 'running');
@@ -230,7 +250,7 @@ async function solveGraph(
       if (final.key !== quick.key) await deps.cache.put({ ...made, key: quick.key, resultKey: final.key });
       if (slot !== undefined) await deps.cache.setLastKey(slot, final.key);
       emit({ kind: 'done', time: Date.now(), id: vertex.digest });
-      return { kind: 'fs', key: rebase ? mergedKey(parent.key, final.key) : final.key, layers };
+      return { kind: 'fs', key: rebase ? mergedKey(parent.key, final.key) : final.key, layers, made: true };
     } catch (error) {
       // A failure while the key is computed (a missing COPY source) is the step's too.
       if (!started && !signal.aborted) emit({ kind: 'started', time: Date.now(), id: vertex.digest, cacheMiss: undefined });
@@ -262,10 +282,12 @@ async function solveGraph(
   } catch (error) {
     // Stop every other step, wait for them to finish cleaning up, then report the first error.
     controller.abort(error);
-    await Promise.allSettled(results.values());
+    await Promise.allSettled([...results.values(), ...ahead]);
     for (const [id, state] of states) if (state !== 'finished') emit({ kind: 'canceled', time: Date.now(), id });
     throw error;
   } finally {
+    // A state hashed ahead for a step that then hit the cache (or never ran) is done with before the solve ends.
+    await Promise.allSettled(ahead);
     options.signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -1,7 +1,7 @@
 import type { CacheKeyInput, CacheRecords, ContextFilter, LayerRef, StatCache } from '../cache/index.ts';
 import type { ContentStore, Digest } from '../content/index.ts';
 import type { ExecOp, FileOp, Op, Vertex } from '../graph/index.ts';
-import type { Solved } from './solved.ts';
+import type { Solved, SolvedFs } from './solved.ts';
 import type { Executor, RunResources } from '../sandbox/index.ts';
 import type { Snapshotter } from '../snapshot/index.ts';
 import type { ProgressSink } from './progress-event.ts';
@@ -20,6 +20,13 @@ export interface OpRunner<O extends Op> {
    * change (hashing the context), through {@link StepContext.memo}, so that it runs beside them.
    */
   prepare?(op: O, inputs: readonly (Solved | undefined)[], context: StepContext): void;
+  /**
+   * Called when input `index` of a step is solved to a file system that its own step made in
+   * this solve ({@link SolvedFs.made}): starts what the step's key will need of it (hashing
+   * what a COPY --from selects there), beside the steps before the step. Returns the work,
+   * which the solve waits for before it ends.
+   */
+  prepareState?(op: O, index: number, input: SolvedFs, context: StepContext): Promise<unknown> | undefined;
 }
 
 /** What the solver is built from (injected: tests pass fakes). */
