@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CacheKeyInput, LayerRef } from '../cache/index.ts';
-import { checksumSources } from '../cache/index.ts';
+import { checksumSources, type ChecksumRequest } from '../cache/index.ts';
 import { IntegrityError } from '../errors/index.ts';
 import type { Digest } from '../content/index.ts';
 import { copyFile, rename, rm } from 'node:fs/promises';
@@ -55,18 +55,23 @@ export async function fileCacheInputs(
   return named;
 }
 
-/**
- * What `action` selects from the stage or image `from`, by content (with owners, unless
- * --chown): once per solve, started early by {@link prepareFileState} when `from` is new.
- */
-function stateChecksum(action: CopyAction, from: SolvedFs, context: StepContext): Promise<Digest> {
-  const selection = {
+/** What a copy's checksum covers of its action: the selection, and whether it sets owners. */
+function selectionOf(action: CopyAction): Omit<ChecksumRequest, 'source'> {
+  return {
     sources: action.sources,
     excludes: action.excludes,
     parents: action.parents,
     followSymlinks: action.followSymlinks,
     ...(action.chown === undefined ? {} : { owner: action.chown }),
   };
+}
+
+/**
+ * What `action` selects from the stage or image `from`, by content (with owners, unless
+ * --chown): once per solve, started early by {@link prepareFileState} when `from` is new.
+ */
+function stateChecksum(action: CopyAction, from: SolvedFs, context: StepContext): Promise<Digest> {
+  const selection = selectionOf(action);
   return context.memo(`state checksum ${JSON.stringify([from.key, selection])}`, () =>
     withStateView(from, context, (dir) =>
       checksumSources({
@@ -111,13 +116,7 @@ function contextChecksum(
   from: Solved & { kind: 'context' },
   context: StepContext,
 ): Promise<{ digest: Digest; rehashed: string[] }> {
-  const selection = {
-    sources: action.sources,
-    excludes: action.excludes,
-    parents: action.parents,
-    followSymlinks: action.followSymlinks,
-    ...(action.chown === undefined ? {} : { owner: action.chown }),
-  };
+  const selection = selectionOf(action);
   return context.memo(`context checksum ${JSON.stringify([from.key, from.dir, selection])}`, async () => {
     const rehashed: string[] = [];
     const digest = await checksumSources({
